@@ -1,0 +1,54 @@
+# medcost: `make run` builds everything and runs the pipeline; `make test` runs the tests.
+# Both start with `make setup`, which creates .venv and installs requirements.txt only
+# when requirements.txt changed since the last install.
+
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+STAMP := $(VENV)/.requirements.sha256
+REQ_HASH := $(shell sha256sum requirements.txt | cut -d' ' -f1)
+# Stages run `python -m stages.<name>`: the venv's python must come first on PATH.
+export PATH := $(abspath $(BIN)):$(PATH)
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: setup data run test lock bench clean-data help
+
+help:
+	@echo "make run    set up, create the demo source database if needed, run the pipeline (dvc repro)"
+	@echo "make test   set up, then run the whole test suite"
+	@echo "make data   create the demo source database (data/source/demo.db) unless MEDCOST_SOURCE_URL is set"
+	@echo "make lock   recompile requirements.txt from requirements.in"
+	@echo "make bench  run the benchmarks under bench/"
+
+setup:
+	@if [ ! -x $(PY) ]; then echo "creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); fi
+	@if [ "$$(cat $(STAMP) 2>/dev/null)" != "$(REQ_HASH)" ]; then \
+		echo "installing requirements.txt into $(VENV) (a few minutes the first time)"; \
+		$(PY) -m pip install --quiet --disable-pip-version-check --progress-bar off -r requirements.txt 2>&1 | grep -v "is ignored: it is neither a file nor a directory" ; \
+		test $${PIPESTATUS[0]} -eq 0 && echo "$(REQ_HASH)" > $(STAMP); \
+	fi
+	@test "$$(cat $(STAMP) 2>/dev/null)" = "$(REQ_HASH)" || { echo "error: setup: installing requirements.txt failed" >&2; exit 1; }
+
+data: setup
+	@$(PY) -m medcost.demo_data --if-missing
+
+run: data
+	$(BIN)/dvc repro
+
+test: setup
+	$(PY) -m pytest
+
+bench: setup
+	$(PY) bench/bench_generate.py --clients 1000000
+
+# Recompile the pinned requirements (Python 3.11) from the direct dependencies.
+# ../shared/stack/verified-freeze.txt, when present, is a set of versions known to work together.
+lock:
+	$(PY) -m pip install --quiet uv
+	$(BIN)/uv pip compile requirements.in --python-version 3.11.7 --no-header --annotation-style line \
+		$$(test -f ../shared/stack/verified-freeze.txt && echo "-c ../shared/stack/verified-freeze.txt") -o requirements.txt
+
+clean-data:
+	rm -rf data models metrics plots reports dvclive mlruns mlflow.db

@@ -1,0 +1,1 @@
+"""medcost: predict each insured client's medical cost for next year."""
