@@ -81,7 +81,8 @@ def client_features(clients: pd.DataFrame, claims: pd.DataFrame, cutoff: dt.date
     cut = pd.Timestamp(cutoff)
     enrolled_from = pd.to_datetime(clients["enrolled_from"])
     enrolled_to = pd.to_datetime(clients["enrolled_to"])
-    on_cutoff = (enrolled_from <= cut) & (enrolled_to.isna() | (enrolled_to > cut))
+    # A client without a key cannot get features; validate's raw suite reports such rows.
+    on_cutoff = clients["client_id"].notna() & (enrolled_from <= cut) & (enrolled_to.isna() | (enrolled_to > cut))
     people = clients.loc[on_cutoff]
 
     out = pd.DataFrame({"client_id": people["client_id"].astype("int64").to_numpy()})

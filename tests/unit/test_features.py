@@ -102,3 +102,11 @@ def test_feature_table_on_generated_data(small_source, params, cfg, tmp_path):
     # the scoring snapshot's last-year history is the training year's target (same claims, one year on)
     both = train.merge(score, on="client_id", suffixes=("_train", "_score"))
     assert np.allclose(both[f"{cfg.target}_train"], both["cost_prev1_score"])
+
+
+def test_a_client_without_key_is_skipped_not_crashed(cfg):
+    clients = clients_frame()
+    clients["client_id"] = clients["client_id"].astype("Int64")
+    clients.loc[0, "client_id"] = pd.NA
+    out = client_features(clients, claims_frame(), CUTOFF, cfg)
+    assert list(out["client_id"]) == [2, 3]
