@@ -13,14 +13,21 @@ REQ_HASH := $(shell sha256sum requirements.txt | cut -d' ' -f1)
 export PATH := $(abspath $(BIN)):$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup data run test lock bench clean-data help
+PORT ?= 5001
+BASE ?= main
+
+.PHONY: setup data run test lock bench clean-data help serve rollback registry report
 
 help:
-	@echo "make run    set up, create the demo source database if needed, run the pipeline (dvc repro)"
-	@echo "make test   set up, then run the whole test suite"
-	@echo "make data   create the demo source database (data/source/demo.db) unless MEDCOST_SOURCE_URL is set"
-	@echo "make lock   recompile requirements.txt from requirements.in"
-	@echo "make bench  run the benchmarks under bench/"
+	@echo "make run       set up, create the demo source database if needed, run the pipeline (dvc repro)"
+	@echo "make test      set up, then run the whole test suite"
+	@echo "make data      create the demo source database (data/source/demo.db) unless MEDCOST_SOURCE_URL is set"
+	@echo "make serve     serve the champion model on http://127.0.0.1:$(PORT)/invocations (PORT=...)"
+	@echo "make rollback  move the champion alias back to the previous champion"
+	@echo "make registry  show the registered model's versions and aliases"
+	@echo "make report    report.md: params, metrics and plots of the workspace against BASE (default main)"
+	@echo "make lock      recompile requirements.txt from requirements.in"
+	@echo "make bench     run the benchmarks under bench/"
 
 setup:
 	@if [ ! -x $(PY) ]; then echo "creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); fi
@@ -39,6 +46,18 @@ run: data
 
 test: setup
 	$(PY) -m pytest
+
+serve: setup
+	$(PY) -m medcost.serve --port $(PORT)
+
+rollback: setup
+	$(PY) -m medcost.registry rollback
+
+registry: setup
+	$(PY) -m medcost.registry status
+
+report: setup
+	$(PY) -m medcost.report --base $(BASE)
 
 bench: setup
 	$(PY) bench/bench_generate.py --clients 1000000

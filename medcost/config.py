@@ -40,6 +40,7 @@ class PathsParams(Section):
     plots: str
     reports: str
     predictions: str
+    predictions_table: str
 
 
 class DemoParams(Section):
@@ -143,3 +144,157 @@ def section(params: dict[str, Any], name: str, model: type[S], source: str = "pa
         shown = "" if isinstance(value, dict) else f" = {value!r}"
         more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
         raise MedcostError(f"{source}: {where}{shown}: {first['msg']}{more}") from None
+
+
+# --------------------------------------------------------------------- modelling stages
+
+
+class SplitParams(Section):
+    """split: a seeded train/test split of the training rows, stratified on the binned target."""
+
+    test_size: float = Field(gt=0.0, lt=1.0)
+    seed: int = Field(ge=0)
+    bins: int = Field(ge=1, le=100)  # equal-count bins of the positive targets (zeros are a bin of their own)
+    tail: float = Field(ge=0.0, lt=0.5)  # the top `tail` share of positive targets is one more bin
+
+
+class TrainTreeParams(Section):
+    """train_tree: one tree ensemble; family-specific keys are ignored by the other families."""
+
+    model: Literal["hist_gradient_boosting", "random_forest", "extra_trees"]
+    log_target: bool
+    loss: Literal["squared_error", "poisson"]  # hist_gradient_boosting
+    max_iter: int = Field(ge=1, le=10_000)  # hist_gradient_boosting
+    learning_rate: float = Field(gt=0.0, le=1.0)  # hist_gradient_boosting
+    max_leaf_nodes: int = Field(ge=2, le=65_536)  # hist_gradient_boosting
+    l2_regularization: float = Field(ge=0.0)  # hist_gradient_boosting
+    n_estimators: int = Field(ge=1, le=5_000)  # random_forest, extra_trees
+    max_features: float = Field(gt=0.0, le=1.0)  # random_forest, extra_trees: share of features per split
+    max_depth: int | None = Field(ge=1, le=1_000)  # all families (null: unlimited)
+    min_samples_leaf: int = Field(ge=1)  # all families
+    increasing: list[str]  # hist_gradient_boosting: inputs the prediction may only rise with (monotonic constraints)
+    seed: int = Field(ge=0)
+    n_jobs: int = Field(ge=1, le=256)
+
+
+class TrainLinearParams(Section):
+    """train_linear: one (generalised) linear model on imputed, scaled features."""
+
+    model: Literal["ridge", "elastic_net", "lasso", "poisson"]
+    alpha: float = Field(ge=0.0)
+    l1_ratio: float = Field(ge=0.0, le=1.0)  # elastic_net
+    max_iter: int = Field(ge=1, le=1_000_000)  # elastic_net, lasso, poisson
+    log_target: bool
+    log_features: bool  # arcsinh (log-like, defined for negative trends) of the claim-history features
+    seed: int = Field(ge=0)
+
+
+class EvaluateParams(Section):
+    """evaluate: test-set metrics, plots and permutation importances."""
+
+    top_share: float = Field(gt=0.0, lt=1.0)  # "top decile": the share of clients predicted most expensive
+    deciles: int = Field(ge=2, le=100)
+    importance_rows: int = Field(ge=10)
+    importance_repeats: int = Field(ge=1, le=100)
+    seed: int = Field(ge=0)
+
+
+class ValidateMetricsParams(Section):
+    """validate_metrics: quality gates applied to each candidate model (null switches a gate off)."""
+
+    models: list[str] = Field(min_length=1)  # the candidates, in tie-break order
+    baseline: str  # the reference model of the RMSE gate (a model in the evaluation)
+    min_r2: float | None = Field(le=1.0)  # test R² >= min_r2
+    max_rmse_ratio: float | None = Field(gt=0.0)  # test RMSE / baseline test RMSE <= max_rmse_ratio
+    max_r2_gap: float | None  # train R² - test R² <= max_r2_gap (overfitting)
+    total_ratio_band: tuple[float, float] | None  # low <= total predicted / total actual <= high
+
+    @model_validator(mode="after")
+    def _sane(self) -> "ValidateMetricsParams":
+        if len(set(self.models)) != len(self.models):
+            raise ValueError("models: each model may be listed once")
+        if self.total_ratio_band is not None and not 0 < self.total_ratio_band[0] <= self.total_ratio_band[1]:
+            raise ValueError(f"total_ratio_band: {list(self.total_ratio_band)} must be [low, high] with 0 < low <= high")
+        if all(v is None for v in (self.min_r2, self.max_rmse_ratio, self.max_r2_gap, self.total_ratio_band)):
+            raise ValueError("at least one gate must be configured")
+        return self
+
+
+class DriftParams(Section):
+    """drift: training features vs the scoring snapshot (own statistics and deepchecks)."""
+
+    fallback_model: str  # the model whose predictions are compared when the verdict names no candidate
+    # numeric features that grow by one per year by construction (age, tenure): the reference is
+    # advanced by the years between the training rows and the snapshot before comparing
+    calendar_features: list[str]
+    psi_bins: int = Field(ge=2, le=100)  # quantile bins of the reference, for numeric PSI
+    psi_epsilon: float = Field(gt=0.0, lt=0.01)  # share given to an empty bin (PSI is undefined at 0)
+    n_samples: int = Field(ge=100)  # rows deepchecks samples from each dataset (seeded)
+    seed: int = Field(ge=0)
+    max_psi: float = Field(gt=0.0)  # per feature
+    max_std_shift: float = Field(gt=0.0)  # per numeric feature: |mean_new - mean_ref| / std_ref
+    max_feature_drift: float = Field(gt=0.0, le=1.0)  # deepchecks FeatureDrift, per feature (KS / Cramer's V)
+    max_multivariate_drift: float = Field(gt=0.0, le=1.0)  # deepchecks MultivariateDrift (2 * AUC - 1)
+    max_prediction_drift: float = Field(gt=0.0, le=1.0)  # deepchecks PredictionDrift (KS)
+    max_label_drift: float = Field(gt=0.0, le=1.0)  # deepchecks LabelDrift, train vs test target (KS)
+
+
+# ------------------------------------------------------------------ data-quality gate
+
+
+class TargetBounds(Section):
+    """validate.target: where the training target's mean and upper quantiles may lie."""
+
+    mean: tuple[float, float]
+    quantiles: dict[float, tuple[float, float]] = Field(min_length=1)  # quantile -> [low, high]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "TargetBounds":
+        for name, (low, high) in [("mean", self.mean), *((f"quantiles.{q}", r) for q, r in self.quantiles.items())]:
+            if not 0 <= low <= high:
+                raise ValueError(f"{name}: [{low}, {high}] must be [low, high] with 0 <= low <= high")
+        for q in self.quantiles:
+            if not 0 < q < 1:
+                raise ValueError(f"quantiles: {q} is not a quantile strictly between 0 and 1")
+        return self
+
+
+class ValidateParams(Section):
+    """validate: Great Expectations suites on the raw extract and the loaded feature table."""
+
+    data_docs: str  # the HTML Data Docs folder (rebuilt whole on every run)
+    max_null_rate: float = Field(ge=0.0, le=1.0)  # missing share tolerated in any column...
+    null_rates: dict[str, float]  # ...unless listed here as table.column: share
+    raw_out_of_range_rate: float = Field(ge=0.0, le=1.0)  # raw values outside transform.valid_ranges (entry errors)
+    age: tuple[float, float]  # plausible ages (features.age; raw birth dates follow)
+    max_payment_lag_days: int = Field(ge=0, le=3650)  # a claim paid in the window may be serviced this much earlier
+    value_sets: dict[str, list[str]]  # allowed cleaned values of each transform.categorical column
+    target: TargetBounds
+    examples: int = Field(ge=1, le=20)  # unexpected values shown per failed expectation
+
+    @field_validator("null_rates")
+    @classmethod
+    def _table_columns(cls, value: dict[str, float]) -> dict[str, float]:
+        for key, share in value.items():
+            table, _, column = key.partition(".")
+            if table not in ("clients", "claims", "features") or not column:
+                raise ValueError(f"{key}: expected clients.<column>, claims.<column> or features.<column>")
+            if not 0.0 <= share <= 1.0:
+                raise ValueError(f"{key}: {share} is not a share between 0 and 1")
+        return value
+
+    @model_validator(mode="after")
+    def _age_ordered(self) -> "ValidateParams":
+        if not 0 <= self.age[0] < self.age[1]:
+            raise ValueError(f"age: {list(self.age)} must be [low, high] with 0 <= low < high")
+        return self
+
+
+class PromoteParams(Section):
+    """promote: log the candidate to MLflow, register a version and move the registry aliases."""
+
+    model_name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=100)  # the one registered model
+    experiment: str = Field(min_length=1)  # MLflow experiment of the promote runs
+    min_rmse_improvement: float = Field(ge=0.0, lt=1.0)  # relative: champion changes if rmse < champion * (1 - this)
+    input_example_rows: int = Field(ge=1, le=100)  # test rows stored with the model as its input example
+    webhook_timeout_seconds: float = Field(gt=0.0, le=60.0)  # MEDCOST_WEBHOOK_URL notifications

@@ -1,0 +1,156 @@
+"""`dvc repro` / `dvc exp` of the modelling stages in a temporary git repository.
+
+split -> train_tree / train_linear -> evaluate on the small demo source: reruns give
+byte-identical metrics and predictions, a param reruns only the stages that read it, and
+an experiment (`dvc exp run -S`) shows both models' metrics in `dvc exp show`.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from contextlib import contextmanager
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+STAGES = ("extract", "transform", "load", "validate", "split", "train_tree", "train_linear", "evaluate")
+MODELLING = {"split", "train_tree", "train_linear", "evaluate"}
+PLOTS = ("predicted_vs_actual", "residuals", "cost_by_predicted_decile", "importance_tree", "importance_linear")
+
+
+def ran(result) -> set[str]:
+    """Stages that ran, or whose outputs DVC restored from its run cache (same command, deps and params as before)."""
+    return {stage for stage in STAGES
+            if f"Running stage '{stage}'" in result.stdout or f"Stage '{stage}' is cached" in result.stdout}
+
+
+def outputs(repo) -> dict[str, bytes]:
+    """The files a rerun must reproduce byte for byte."""
+    files = ["metrics/evaluate.json", "dvclive/train_tree/metrics.json", "dvclive/train_linear/metrics.json",
+             "data/processed/train.parquet", "data/processed/test.parquet", "data/processed/scoring.parquet",
+             *sorted(str(p.relative_to(repo.path)) for p in (repo.path / "plots/evaluate").glob("*.csv"))]
+    return {name: (repo.path / name).read_bytes() for name in files}
+
+
+@pytest.fixture(scope="module")
+def built(repo, small_source):
+    # the generator's truth for the small source, where params.yaml expects it: evaluate adds the oracle
+    (repo.path / "data/source").mkdir(parents=True, exist_ok=True)
+    shutil.copy2(small_source["truth"], repo.path / "data/source/truth.parquet")
+    result = repo.dvc("repro", "evaluate")
+    assert MODELLING <= ran(result)
+    return repo
+
+
+def test_repro_trains_both_models_and_evaluates_them(built):
+    path = built.path
+    assert (path / "models/tree.pkl").is_file() and (path / "models/linear.pkl").is_file()
+    assert (path / "data/processed/scoring.parquet").is_file()
+    metrics = json.loads((path / "metrics/evaluate.json").read_text())
+    for model in ("tree", "linear", "baseline"):
+        assert {"r2", "rmse", "mse", "mae", "total_ratio", "top_decile_share"} <= set(metrics[model]["test"])
+        assert {"r2", "rmse"} <= set(metrics[model]["train"])
+    for model in ("tree", "linear"):
+        assert metrics[model]["test"]["rmse"] < metrics["baseline"]["test"]["rmse"]
+    assert "r2" in metrics["oracle"]["test"]
+    live = json.loads((path / "dvclive/train_tree/metrics.json").read_text())
+    assert {"r2", "rmse", "rows"} <= set(live)
+    # dvclive wrote neither a dvc.yaml nor a report, and left the pipeline's dvc.yaml alone
+    assert not list((path / "dvclive").rglob("dvc.yaml")) and not list((path / "dvclive").rglob("report.*"))
+    assert built.run("git", "diff", "--quiet", "--", "dvc.yaml", check=False).returncode == 0
+    shown = json.loads(built.dvc("plots", "show", "--json").stdout)
+    names = set(shown.get("data", {}))
+    assert all(any(plot in name for name in names) for plot in PLOTS), sorted(names)
+    assert any(name.endswith("predicted_vs_actual.png") for name in names)
+
+
+def test_forced_reruns_are_byte_identical(built):
+    first = outputs(built)
+    result = built.dvc("repro", "--force", "evaluate")
+    assert MODELLING <= ran(result)
+    second = outputs(built)
+    changed = [name for name in first if first[name] != second[name]]
+    assert not changed, f"not reproduced byte for byte: {changed}"
+
+
+@contextmanager
+def changed_param(repo, dotted: str, value: str):
+    """params.yaml with one value changed, restored as it was afterwards."""
+    params = repo.path / "params.yaml"
+    original = params.read_text()
+    repo.set_param(dotted, value)
+    try:
+        yield
+    finally:
+        params.write_text(original)
+
+
+def test_a_model_param_reruns_only_its_own_training_and_evaluate(built):
+    with changed_param(built, "train_linear.alpha", "2.5"):
+        assert ran(built.dvc("repro", "evaluate")) == {"train_linear", "evaluate"}
+    assert ran(built.dvc("repro", "evaluate")) == {"train_linear", "evaluate"}  # back (from DVC's run cache)
+    with changed_param(built, "train_tree.max_iter", "50"):
+        assert ran(built.dvc("repro", "evaluate")) == {"train_tree", "evaluate"}
+    assert ran(built.dvc("repro", "evaluate")) == {"train_tree", "evaluate"}
+    with changed_param(built, "evaluate.importance_repeats", "2"):
+        assert ran(built.dvc("repro", "evaluate")) == {"evaluate"}
+    built.dvc("repro", "evaluate")
+    assert "up to date" in built.dvc("status", "evaluate").stdout
+
+
+def test_a_bad_model_param_stops_before_any_work(built):
+    model_before = (built.path / "models/tree.pkl").read_bytes()
+    with changed_param(built, "train_tree.model", "xgboost"):
+        result = built.dvc("repro", "evaluate", check=False)
+    assert result.returncode != 0
+    assert ("error: train_tree: params.yaml: train_tree.model = 'xgboost': Input should be "
+            "'hist_gradient_boosting', 'random_forest' or 'extra_trees'") in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "Running stage 'evaluate'" not in result.stdout
+    built.dvc("checkout", "train_tree")  # DVC removed the failed stage's outputs before running it; the cache has them
+    assert (built.path / "models/tree.pkl").read_bytes() == model_before
+    assert "up to date" in built.dvc("status", "evaluate").stdout
+
+
+def experiments(shown) -> list[dict]:
+    """Every row of `dvc exp show --json` (workspace, baseline, experiments) that has data."""
+    rows: list[dict] = []
+
+    def walk(node) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("data"), dict) and "params" in node["data"]:
+                rows.append({"name": node.get("name") or node.get("rev"), **node["data"]})
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(shown)
+    return rows
+
+
+def test_an_experiment_shows_both_models_metrics(built):
+    built.run("git", "add", "-A")
+    built.run("git", "commit", "-q", "-m", "pipeline run")
+    result = built.dvc("exp", "run", "-S", "train_tree.max_iter=70")
+    assert ran(result) == {"train_tree", "evaluate"}
+    rows = experiments(json.loads(built.dvc("exp", "show", "--json").stdout))
+    found = [row for row in rows
+             if row["params"]["params.yaml"]["data"]["train_tree"]["max_iter"] == 70 and row["name"] != "workspace"]
+    assert found, "the experiment is not listed"
+    metrics = found[0]["metrics"]
+    evaluation = metrics["metrics/evaluate.json"]["data"]
+    for model in ("tree", "linear", "baseline"):
+        assert isinstance(evaluation[model]["test"]["r2"], float)
+        assert isinstance(evaluation[model]["test"]["rmse"], float)
+    for stage in ("train_tree", "train_linear"):
+        live = metrics.get(f"dvclive/{stage}/metrics.json", {})
+        # cache: false metrics reach an experiment's commit only if git does not ignore them
+        assert "r2" in live.get("data", {}), f"{stage}'s training metrics are not in the experiment: {live}"
+    table = built.dvc("exp", "show", "--md").stdout
+    for column in ("tree.test.r2", "linear.test.r2", "tree.test.rmse", "linear.test.rmse", "train_tree.max_iter"):
+        assert column in table
+    assert built.run("git", "diff", "--quiet", "--", "dvc.yaml", check=False).returncode == 0

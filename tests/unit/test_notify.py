@@ -1,0 +1,197 @@
+"""Webhook notifications against a local HTTP server on 127.0.0.1 (no other network)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from medcost import notify
+from medcost.cli import load_dotenv_file
+from tests.unit.test_registry import MODEL, build_data, create_empty_store, new_store, run_stage, write_project
+
+TOKEN = "T0K3N-do-not-log"
+
+
+class Hook:
+    """A webhook receiver: records each POST and answers with ``status`` after ``delay`` seconds."""
+
+    def __init__(self) -> None:
+        self.received: list[dict[str, Any]] = []
+        self.status = 200
+        self.delay = 0.0
+        hook = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                hook.received.append({"path": self.path, "type": self.headers.get("Content-Type"),
+                                      "json": json.loads(body)})
+                time.sleep(hook.delay)
+                self.send_response(hook.status)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/{TOKEN}?key={TOKEN}"
+
+
+@pytest.fixture(scope="module")
+def data() -> dict[str, Any]:
+    return build_data()
+
+
+@pytest.fixture(scope="module")
+def empty_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return create_empty_store(tmp_path_factory.mktemp("template"))
+
+
+@pytest.fixture()
+def store(tmp_path: Path, empty_store: Path) -> str:
+    return new_store(tmp_path, empty_store)
+
+
+@pytest.fixture()
+def hook() -> Iterator[Hook]:
+    hook = Hook()
+    thread = threading.Thread(target=hook.server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield hook
+    finally:
+        hook.server.shutdown()
+        hook.server.server_close()
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_post_json_delivers_the_payload(hook):
+    assert notify.post_json(hook.url, {"event": "promoted", "version": 3}, timeout=5)
+    assert hook.received == [{"path": f"/hooks/{TOKEN}?key={TOKEN}", "type": "application/json",
+                              "json": {"event": "promoted", "version": 3}}]
+
+
+@pytest.mark.parametrize("status", [404, 500, 503])
+def test_a_non_2xx_answer_is_logged_masked_and_not_raised(hook, status, caplog):
+    hook.status = status
+    assert notify.post_json(hook.url, {"event": "gate_failed"}, timeout=5) is False
+    assert f"HTTP {status}" in caplog.text
+    assert f"http://127.0.0.1:{hook.server.server_address[1]}" in caplog.text
+    assert TOKEN not in caplog.text and "/hooks" not in caplog.text
+
+
+def test_a_refused_connection_is_logged_and_not_raised(caplog):
+    url = f"http://127.0.0.1:{closed_port()}/hooks/{TOKEN}"
+    assert notify.post_json(url, {"event": "promoted"}, timeout=2) is False
+    assert "failed" in caplog.text and TOKEN not in caplog.text
+
+
+def test_a_garbled_answer_is_logged_and_not_raised(caplog):
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+
+        def answer_garbage() -> None:
+            conn, _ = listener.accept()
+            with conn:
+                conn.recv(65536)
+                conn.sendall(b"this is not HTTP\r\n\r\n")
+
+        thread = threading.Thread(target=answer_garbage, daemon=True)
+        thread.start()
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/hooks/{TOKEN}"
+        assert notify.post_json(url, {"event": "promoted"}, timeout=2) is False
+        thread.join(timeout=5)
+    assert "failed" in caplog.text and TOKEN not in caplog.text
+
+
+def test_a_slow_receiver_times_out_quickly(hook, caplog):
+    hook.delay = 3.0
+    started = time.perf_counter()
+    assert notify.post_json(hook.url, {"event": "promoted"}, timeout=0.3) is False
+    assert time.perf_counter() - started < 2.5
+    assert "timed out" in caplog.text and TOKEN not in caplog.text
+
+
+def test_no_url_means_no_notification(monkeypatch):
+    monkeypatch.delenv(notify.WEBHOOK_ENV, raising=False)
+    assert notify.notify({"event": "promoted"}) is None
+
+
+def test_the_url_can_come_from_dotenv(hook, monkeypatch, tmp_path):
+    monkeypatch.delenv(notify.WEBHOOK_ENV, raising=False)
+    (tmp_path / ".env").write_text(f"{notify.WEBHOOK_ENV}={hook.url}\n")
+    monkeypatch.chdir(tmp_path)
+    load_dotenv_file()
+    try:
+        assert notify.notify({"event": "promoted"}, timeout=5) is True
+    finally:
+        monkeypatch.delenv(notify.WEBHOOK_ENV, raising=False)  # load_dotenv wrote os.environ
+    assert len(hook.received) == 1
+
+
+def test_mask_url_keeps_scheme_and_host_only():
+    assert notify.mask_url("https://user:pw@hooks.example.com/services/T0/B1/xyz?token=1") == "https://hooks.example.com"
+    assert notify.mask_url("http://127.0.0.1:8080/x") == "http://127.0.0.1:8080"
+    assert notify.mask_url("not a url") == "<unparseable URL>"
+    assert notify.post_json("ftp://example.com/x", {}) is False
+
+
+def test_promotion_event():
+    promoted = notify.promotion_event({"champion_changed": True, "verdicts": {"passed": True}, "version": 2})
+    assert promoted["event"] == "promoted" and promoted["version"] == 2
+    failed = notify.promotion_event({"champion_changed": False, "verdicts": {"passed": False}})
+    assert failed["event"] == "gate_failed"
+    assert notify.promotion_event({"champion_changed": False, "verdicts": {"passed": True}}) is None
+
+
+# --------------------------------------------------------------------------- through the promote stage
+
+
+def _stage(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data: dict[str, Any], store: str, url: str,
+           passed: bool = True) -> dict[str, Any]:
+    params = write_project(tmp_path, data, model=data["good"], passed=passed)
+    params["promote"] = {**params["promote"], "model_name": MODEL, "webhook_timeout_seconds": 1}
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", store)
+    monkeypatch.setenv(notify.WEBHOOK_ENV, url)
+    run_stage("promote", params)
+    return json.loads((tmp_path / "metrics/promotion.json").read_text())
+
+
+def test_promote_notifies_a_promotion(hook, tmp_path, monkeypatch, data, store):
+    decision = _stage(tmp_path, monkeypatch, data, store, hook.url)
+    assert decision["champion_changed"]
+    assert [r["json"]["event"] for r in hook.received] == ["promoted"]
+    sent = hook.received[0]["json"]
+    assert sent["model_name"] == MODEL and sent["version"] == 1 and sent["champion_after"] == 1
+
+
+def test_promote_notifies_a_failed_gate(hook, tmp_path, monkeypatch, data, store):
+    decision = _stage(tmp_path, monkeypatch, data, store, hook.url, passed=False)
+    assert decision["lifecycle"] == "archived"
+    assert [r["json"]["event"] for r in hook.received] == ["gate_failed"]
+    assert "quality gates failed" in hook.received[0]["json"]["reasons"][0]
+
+
+def test_a_failing_webhook_does_not_fail_promote(hook, tmp_path, monkeypatch, data, store, caplog):
+    hook.status = 500
+    caplog.set_level(logging.INFO)
+    decision = _stage(tmp_path, monkeypatch, data, store, hook.url)
+    assert decision["champion_after"] == 1  # promoted all the same
+    assert len(hook.received) == 1 and "HTTP 500" in caplog.text
+    assert TOKEN not in caplog.text and TOKEN not in (tmp_path / "metrics/promotion.json").read_text()
