@@ -115,40 +115,6 @@ class LoadParams(Section):
     hopsworks_version: int = Field(ge=1)
 
 
-S = TypeVar("S", bound=BaseModel)
-
-
-def read_params(path: str | Path = "params.yaml") -> dict[str, Any]:
-    try:
-        with open(path) as fh:
-            params = yaml.safe_load(fh)
-    except FileNotFoundError:
-        raise MedcostError(f"{path}: file not found") from None
-    except yaml.YAMLError as exc:
-        raise MedcostError(f"{path}: not valid YAML: {' '.join(str(exc).split())}") from None
-    if not isinstance(params, dict):
-        raise MedcostError(f"{path}: expected a mapping of sections")
-    return params
-
-
-def section(params: dict[str, Any], name: str, model: type[S], source: str = "params.yaml") -> S:
-    """Validate one section of params against its model; raise a one-line MedcostError."""
-    if name not in params:
-        raise MedcostError(f"{source}: section '{name}' is missing")
-    try:
-        return model.model_validate(params[name])
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in (name, *first["loc"]))
-        value = first.get("input")
-        shown = "" if isinstance(value, dict) else f" = {value!r}"
-        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise MedcostError(f"{source}: {where}{shown}: {first['msg']}{more}") from None
-
-
-# --------------------------------------------------------------------- modelling stages
-
-
 class SplitParams(Section):
     """split: a seeded train/test split of the training rows, stratified on the binned target."""
 
@@ -298,3 +264,37 @@ class PromoteParams(Section):
     min_rmse_improvement: float = Field(ge=0.0, lt=1.0)  # relative: champion changes if rmse < champion * (1 - this)
     input_example_rows: int = Field(ge=1, le=100)  # test rows stored with the model as its input example
     webhook_timeout_seconds: float = Field(gt=0.0, le=60.0)  # MEDCOST_WEBHOOK_URL notifications
+
+
+S = TypeVar("S", bound=BaseModel)
+
+
+def read_params(path: str | Path = "params.yaml") -> dict[str, Any]:
+    try:
+        with open(path) as fh:
+            params = yaml.safe_load(fh)
+    except FileNotFoundError:
+        raise MedcostError(f"{path}: file not found") from None
+    except yaml.YAMLError as exc:
+        raise MedcostError(f"{path}: not valid YAML: {' '.join(str(exc).split())}") from None
+    if not isinstance(params, dict):
+        raise MedcostError(f"{path}: expected a mapping of sections")
+    return params
+
+
+def section(params: dict[str, Any], name: str, model: type[S], source: str = "params.yaml") -> S:
+    """Validate one section of params against its model; raise a one-line MedcostError."""
+    if name not in params:
+        raise MedcostError(f"{source}: section '{name}' is missing")
+    try:
+        return model.model_validate(params[name])
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in (name, *first["loc"]))
+        value = first.get("input")
+        shown = "" if isinstance(value, dict) else f" = {value!r}"
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise MedcostError(f"{source}: {where}{shown}: {first['msg']}{more}") from None
+
+
+# --------------------------------------------------------------------- modelling stages

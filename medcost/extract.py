@@ -90,6 +90,14 @@ def _as_date_text(value: Any) -> Any:
     return str(value).strip()
 
 
+def read_query(path: str | Path) -> str:
+    """The text of a SQL file named in params, or a one-line error naming it."""
+    try:
+        return Path(path).read_text()
+    except OSError as exc:
+        raise MedcostError(f"extract.tables: query file {path}: {exc.strerror}") from None
+
+
 def stream_query(engine: Engine, table: str, sql: str, bind: Mapping[str, Any], chunk_rows: int) -> Iterator[pd.DataFrame]:
     """Yield the query's rows as data frames of at most ``chunk_rows`` rows (server-side cursor where supported)."""
     try:

@@ -149,6 +149,29 @@ def quiet_mlflow() -> None:
 
 
 @contextmanager
+def registry_lock(uri: str) -> Iterator[None]:
+    """Serialise alias changes on an embedded SQLite store (``dvc queue start -j 2`` runs promotes at once).
+
+    Reading the champion, comparing and moving aliases must not interleave, or two
+    experiments could both be crowned and ``previous`` would point at the wrong version.
+    A tracking server is shared by many clients and is left to its own consistency.
+    """
+    if not uri.startswith("sqlite:///") or uri.endswith(":memory:"):
+        yield
+        return
+    import fcntl
+
+    lock_path = Path(uri.split(":///", 1)[1] + ".lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextmanager
 def mlflow_session(uri: str) -> Iterator["MlflowClient"]:
     """A client of ``uri``, with MLflow's global tracking and registry URIs set to it for the block."""
     quiet_mlflow()
@@ -523,7 +546,7 @@ def promote(p: Promotion, uri: str, artifact_location: str | None = None) -> dic
     candidate_rmse = rmse(y_test, np.asarray(p.model.predict(x_test), dtype="float64"))
     log.info("candidate %s (sha256 %s): test RMSE %.6g", p.candidate, p.model_sha256[:12], candidate_rmse)
 
-    with mlflow_session(uri) as client:
+    with registry_lock(uri), mlflow_session(uri) as client:
         before = current_aliases(client, p.model_name)
         existing = find_version(client, p.model_name, p.model_sha256)
         champion = before.get(CHAMPION)
@@ -718,7 +741,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         cfg = section(read_params(args.params), "promote", PromoteParams)
         name = args.model_name or cfg.model_name
         uri = tracking_uri()
-        with mlflow_session(uri) as client:
+        with registry_lock(uri), mlflow_session(uri) as client:
             if args.command == "status":
                 print(json.dumps(status(client, name), indent=2))
                 return

@@ -9,7 +9,7 @@ from typing import Any
 from medcost.cli import run
 from medcost.config import ExtractParams, PathsParams, section
 from medcost.db import connect, source_url
-from medcost.extract import extract_tables
+from medcost.extract import extract_tables, read_query
 from medcost.io import atomic_path, write_json
 
 
@@ -17,7 +17,7 @@ def main(params: dict[str, Any], args: argparse.Namespace) -> None:
     """Extract clients and claims from the source database into Parquet."""
     paths = section(params, "paths", PathsParams)
     cfg = section(params, "extract", ExtractParams)
-    queries = {name: (Path(spec.query).read_text(), spec.columns) for name, spec in cfg.tables.items()}
+    queries = {name: (read_query(spec.query), spec.columns) for name, spec in cfg.tables.items()}
     engine = connect(source_url(paths.source_db))
     bind = {"as_of": cfg.as_of, "history_start": cfg.history_start}
     with atomic_path(paths.raw) as raw_dir:

@@ -134,3 +134,10 @@ def test_wrong_password_is_refused_and_masked():
     assert "Access denied" in str(err.value)
     assert "wrong-password" not in str(err.value)
     assert mask(url) in str(err.value)
+
+
+def test_a_missing_query_file_is_named(tmp_path):
+    from medcost.extract import read_query
+
+    with pytest.raises(MedcostError, match=r"extract.tables: query file .*nope.sql: No such file or directory"):
+        read_query(tmp_path / "nope.sql")
