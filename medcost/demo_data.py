@@ -875,9 +875,11 @@ def _exists(url: str) -> bool:
 
 def main(argv: Sequence[str] | None = None) -> dict[str, Any] | None:
     """Run the command line; returns the summary (None if ``--if-missing`` skipped)."""
+    from medcost.cli import load_dotenv_file
     from medcost.config import DemoParams, read_params, section
 
     args = _parse_args(argv)
+    load_dotenv_file()  # MEDCOST_SOURCE_URL may live in .env
     params = read_params(args.params)
     demo = section(params, "demo", DemoParams, args.params)
     paths = params.get("paths") or {}

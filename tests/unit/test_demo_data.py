@@ -277,6 +277,17 @@ def test_cli_if_missing_leaves_an_external_source_alone(tmp_path: Path, monkeypa
     assert not (tmp_path / "data").exists()
 
 
+def test_cli_if_missing_reads_the_source_url_from_dotenv(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MEDCOST_SOURCE_URL", raising=False)
+    (tmp_path / ".env").write_text("MEDCOST_SOURCE_URL=postgresql://bob:s3cret@db.example/claims\n")
+    try:
+        assert demo_data.main(["--params", str(_params(tmp_path)), "--if-missing"]) is None
+    finally:
+        os.environ.pop("MEDCOST_SOURCE_URL", None)  # load_dotenv set it for this process
+    assert not (tmp_path / "data").exists()
+
+
 def test_cli_error_is_one_line_and_exit_1(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop("MEDCOST_SOURCE_URL", None)
