@@ -48,32 +48,52 @@ def _bad_value(table: str, column: str, kind: str, values: pd.Series, bad: pd.Se
 
 
 def convert_column(table: str, column: str, kind: str, values: pd.Series) -> pa.Array:
-    """Convert one column of driver values to its declared Arrow type, or raise naming the bad values."""
+    """Convert one column of driver values to its declared Arrow type, or raise naming the bad values.
+
+    Columns the driver already typed (numbers, ISO date text) take vectorised paths; mixed
+    object columns (Decimal, text in a number column...) go value by value.
+    """
     present = values.notna()
+    numeric_dtype = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
     if kind in ("int", "float"):
-        numbers = pd.to_numeric(values.map(_as_number, na_action="ignore"), errors="coerce")
+        if numeric_dtype:
+            numbers = values.astype("float64")
+        else:
+            numbers = pd.to_numeric(values.map(_as_number, na_action="ignore"), errors="coerce")
         bad = present & numbers.isna()
         if kind == "int":
             bad |= numbers.notna() & (numbers != numbers.round())
         if bad.any():
             raise _bad_value(table, column, kind, values, bad)
         if kind == "int":
-            return pa.array(numbers.astype("Int64"), type=pa.int64(), from_pandas=True)
-        return pa.array(numbers.astype("float64"), type=pa.float64(), from_pandas=True)
+            exact = values if pd.api.types.is_integer_dtype(values) else numbers.astype("Int64")
+            return pa.array(exact, type=pa.int64(), from_pandas=True)
+        return pa.array(numbers, type=pa.float64(), from_pandas=True)
     if kind == "bool":
-        mapped = values.map(lambda v: _BOOLEANS.get(v.strip().lower() if isinstance(v, str) else v), na_action="ignore")
+        if numeric_dtype:
+            mapped = values.where(values.isin([0, 1])).astype("float64").astype("boolean")
+        else:
+            mapped = values.map(lambda v: _BOOLEANS.get(v.strip().lower() if isinstance(v, str) else v),
+                                na_action="ignore").astype("boolean")
         bad = present & mapped.isna()
         if bad.any():
             raise _bad_value(table, column, kind, values, bad)
-        return pa.array(mapped.astype("boolean"), type=pa.bool_(), from_pandas=True)
+        return pa.array(mapped, type=pa.bool_(), from_pandas=True)
     if kind == "date":
-        stamps = pd.to_datetime(values.map(_as_date_text, na_action="ignore"), errors="coerce", format="ISO8601")
+        try:
+            stamps = pd.to_datetime(values, errors="coerce", format="ISO8601")
+        except (TypeError, ValueError):
+            stamps = pd.to_datetime(values.map(_as_date_text, na_action="ignore"), errors="coerce", format="ISO8601")
         bad = present & stamps.isna()
         if bad.any():
             raise _bad_value(table, column, kind, values, bad)
-        return pa.array(stamps.dt.date, type=pa.date32(), from_pandas=True)
+        return pa.array(stamps.dt.normalize() if stamps.dt.tz is None else stamps.dt.tz_localize(None).dt.normalize(),
+                        from_pandas=True).cast(pa.date32())
     if kind == "str":
-        return pa.array(values.map(str, na_action="ignore"), type=pa.string(), from_pandas=True)
+        try:
+            return pa.array(values, type=pa.string(), from_pandas=True)
+        except (pa.ArrowTypeError, pa.ArrowInvalid):  # numbers among the strings: keep their text
+            return pa.array(values.map(str, na_action="ignore"), type=pa.string(), from_pandas=True)
     raise MedcostError(f"{table}.{column}: unknown column type {kind!r}")
 
 

@@ -120,3 +120,31 @@ def test_a_queued_sweep_runs_on_two_workers_without_harm(pipeline):
     receipt = json.loads((repo.path / "data/lakehouse/client_features.receipt.json").read_text())
     assert len(read_loaded(DeltaLakehouse(repo.path / receipt["table"]), receipt)) == receipt["rows"]
     assert os.environ.get("HOME") != repo.env["HOME"]
+
+
+def test_bad_source_data_stops_at_validate_and_keeps_models_champion_and_lakehouse(pipeline, small_source, tmp_path):
+    """Runs last in this module: it leaves the workspace on a failed run."""
+    from medcost.lakehouse import DeltaLakehouse, read_loaded
+
+    repo = pipeline
+    bad = tmp_path / "bad.db"
+    with sqlite3.connect(small_source["path"]) as src, sqlite3.connect(bad) as dst:
+        src.backup(dst)
+        dst.execute("UPDATE claims SET amount = -5 WHERE claim_id = (SELECT min(claim_id) FROM claims "
+                    "WHERE paid_date >= '2021-01-01' AND paid_date < '2026-01-01')")
+    models = {name: (repo.path / f"models/{name}.pkl").read_bytes() for name in ("tree", "linear")}
+    receipt = json.loads((repo.path / "data/lakehouse/client_features.receipt.json").read_text())
+
+    def champion() -> list:
+        with sqlite3.connect(repo.path / "mlflow.db") as con:
+            return con.execute("SELECT version FROM registered_model_aliases WHERE alias = 'champion'").fetchall()
+
+    before = champion()
+    result = repo.dvc("repro", "-f", check=False, env={"MEDCOST_SOURCE_URL": f"sqlite:///{bad}"})
+    assert result.returncode != 0
+    assert "error: validate: 1 expectation(s) failed: claims.amount expect_column_values_to_be_between" in result.stderr
+    assert "Running stage 'split'" not in result.stdout
+    assert {name: (repo.path / f"models/{name}.pkl").read_bytes() for name in models} == models
+    assert champion() == before
+    # the loaded (bad) data is a new lakehouse version; the validated one is still there as it was
+    assert len(read_loaded(DeltaLakehouse(repo.path / receipt["table"]), receipt)) == receipt["rows"]

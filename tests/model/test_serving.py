@@ -22,12 +22,12 @@ import pytest
 
 from medcost.errors import MedcostError
 from medcost.predict import upsert_delta
-from tests.unit.test_registry import (
+from tests.unit.test_registry import (  # noqa: F401 (data, empty_store: shared module fixtures)
     MODEL,
     ROOT,
-    build_data,
     columns,
-    create_empty_store,
+    data,
+    empty_store,
     new_store,
     run_stage,
     write_project,
@@ -40,16 +40,6 @@ SERVER_START_TIMEOUT = 120  # seconds: mlflow's CLI, the model download and uvic
 def _no_mlflow_telemetry(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
     monkeypatch.setenv("DO_NOT_TRACK", "true")
-
-
-@pytest.fixture(scope="module")
-def data() -> dict[str, Any]:
-    return build_data()
-
-
-@pytest.fixture(scope="module")
-def empty_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return create_empty_store(tmp_path_factory.mktemp("template"))
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,14 @@ import pytest
 
 from medcost import notify
 from medcost.cli import load_dotenv_file
-from tests.unit.test_registry import MODEL, build_data, create_empty_store, new_store, run_stage, write_project
+from tests.unit.test_registry import (  # noqa: F401 (data, empty_store: shared module fixtures)
+    MODEL,
+    data,
+    empty_store,
+    new_store,
+    run_stage,
+    write_project,
+)
 
 TOKEN = "T0K3N-do-not-log"
 
@@ -44,16 +51,6 @@ class Hook:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/{TOKEN}?key={TOKEN}"
-
-
-@pytest.fixture(scope="module")
-def data() -> dict[str, Any]:
-    return build_data()
-
-
-@pytest.fixture(scope="module")
-def empty_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return create_empty_store(tmp_path_factory.mktemp("template"))
 
 
 @pytest.fixture()
