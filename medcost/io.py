@@ -36,5 +36,20 @@ def write_json(path: str | Path, data: Any) -> None:
         tmp.write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
 
 
-def read_json(path: str | Path) -> Any:
-    return json.loads(Path(path).read_text())
+def write_parquet(frame: Any, path: str | Path) -> None:
+    """Write a data frame to Parquet (no index), atomically."""
+    with atomic_path(path) as tmp:
+        frame.to_parquet(tmp, index=False)
+
+
+def read_json(path: str | Path, made_by: str | None = None) -> Any:
+    """Read a JSON file; a missing or broken file is a one-line MedcostError naming it."""
+    from medcost.errors import MedcostError
+
+    try:
+        return json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        hint = f" (run the {made_by} stage first)" if made_by else ""
+        raise MedcostError(f"{path}: not found{hint}") from None
+    except json.JSONDecodeError as exc:
+        raise MedcostError(f"{path}: not valid JSON: {exc}") from None

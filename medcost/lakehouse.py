@@ -99,6 +99,15 @@ def open_lakehouse(backend: str, path: str | Path, table: str, version: int = 1)
     raise MedcostError(f"load.backend = {backend!r}: expected deltalake or hopsworks")
 
 
+def read_receipt_table(receipt_path: str | Path, backend: str, path: str | Path, table: str,
+                       version: int = 1) -> tuple[dict[str, Any], pd.DataFrame]:
+    """The load receipt and exactly the rows it says were loaded."""
+    from medcost.io import read_json
+
+    receipt = read_json(receipt_path, made_by="load")
+    return receipt, read_loaded(open_lakehouse(backend, path, table, version), receipt)
+
+
 def read_loaded(lakehouse: Lakehouse, receipt: dict[str, Any]) -> pd.DataFrame:
     """Read exactly what the receipt says was loaded, and check its content hash."""
     frame = lakehouse.read(receipt)

@@ -3,22 +3,14 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
-import pandas as pd
 
 from medcost.cli import run
 from medcost.config import ExtractParams, LoadParams, PathsParams, SplitParams, TransformParams, section
-from medcost.errors import MedcostError
-from medcost.io import atomic_path, read_json
-from medcost.lakehouse import open_lakehouse, read_loaded
+from medcost.io import write_parquet
+from medcost.lakehouse import read_receipt_table
 from medcost.split import split_train_test, training_and_scoring
-
-
-def write_parquet(frame: pd.DataFrame, path: str) -> None:
-    with atomic_path(path) as tmp:
-        frame.to_parquet(tmp, index=False)
 
 
 def main(params: dict[str, Any], args: argparse.Namespace) -> None:
@@ -28,10 +20,7 @@ def main(params: dict[str, Any], args: argparse.Namespace) -> None:
     transform = section(params, "transform", TransformParams)
     load = section(params, "load", LoadParams)
     cfg = section(params, "split", SplitParams)
-    if not Path(paths.load_receipt).exists():
-        raise MedcostError(f"{paths.load_receipt}: load receipt not found (run the load stage first)")
-    receipt = read_json(paths.load_receipt)
-    frame = read_loaded(open_lakehouse(load.backend, paths.lakehouse, load.table, load.hopsworks_version), receipt)
+    _, frame = read_receipt_table(paths.load_receipt, load.backend, paths.lakehouse, load.table, load.hopsworks_version)
     rows, scoring = training_and_scoring(frame, transform.target, extract.target_year, extract.scoring_year)
     train, test = split_train_test(rows, transform.target, transform.key, cfg.test_size, cfg.seed, cfg.bins, cfg.tail)
     write_parquet(train, paths.train)

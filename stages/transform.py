@@ -11,7 +11,7 @@ import pandas as pd
 from medcost.cli import run
 from medcost.config import ExtractParams, PathsParams, TransformParams, section
 from medcost.features import build_feature_table
-from medcost.io import atomic_path
+from medcost.io import write_parquet
 
 
 def main(params: dict[str, Any], args: argparse.Namespace) -> None:
@@ -23,8 +23,7 @@ def main(params: dict[str, Any], args: argparse.Namespace) -> None:
     clients = pd.read_parquet(raw / "clients.parquet")
     claims = pd.read_parquet(raw / "claims.parquet")
     features = build_feature_table(clients, claims, as_of, cfg)
-    with atomic_path(paths.features) as tmp:
-        features.to_parquet(tmp, index=False)
+    write_parquet(features, paths.features)
 
 
 if __name__ == "__main__":

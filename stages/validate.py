@@ -11,7 +11,7 @@ from medcost.cli import run
 from medcost.config import ExtractParams, LoadParams, PathsParams, TransformParams, ValidateParams, section
 from medcost.errors import MedcostError
 from medcost.io import read_json
-from medcost.lakehouse import open_lakehouse, read_loaded
+from medcost.lakehouse import read_receipt_table
 
 
 def main(params: dict[str, Any], args: argparse.Namespace) -> None:
@@ -22,9 +22,9 @@ def main(params: dict[str, Any], args: argparse.Namespace) -> None:
     load = section(params, "load", LoadParams)
     cfg = section(params, "validate", ValidateParams)
     raw, metrics = Path(paths.raw), Path(paths.metrics)
-    rows = quality.extracted_rows(_read(metrics / "extract.json"), str(metrics / "extract.json"))
-    receipt = _read(Path(paths.load_receipt))
-    features = read_loaded(open_lakehouse(load.backend, paths.lakehouse, load.table, load.hopsworks_version), receipt)
+    rows = quality.extracted_rows(read_json(metrics / "extract.json", made_by="extract"), str(metrics / "extract.json"))
+    receipt, features = read_receipt_table(paths.load_receipt, load.backend, paths.lakehouse, load.table,
+                                           load.hopsworks_version)
     batches = quality.raw_batches(extract, transform, cfg, quality.read_raw(raw / "clients.parquet"),
                                   quality.read_raw(raw / "claims.parquet"), rows=rows)
     batches.append(quality.features_batch(extract, transform, cfg, features, rows=receipt["rows"],
@@ -34,13 +34,6 @@ def main(params: dict[str, Any], args: argparse.Namespace) -> None:
     if not report["success"]:
         quality.log_failures(report)
         raise MedcostError(quality.failure_message(report, cfg.data_docs))
-
-
-def _read(path: Path) -> Any:
-    try:
-        return read_json(path)
-    except FileNotFoundError:
-        raise MedcostError(f"{path}: not found (run the stages before validate)") from None
 
 
 if __name__ == "__main__":
