@@ -1,33 +1,22 @@
 """Drift on the pipeline's own data: a shift injected into the scoring snapshot is caught, nothing else is.
 
-Needs the split and train_tree outputs (``dvc repro train_tree`` or the stage scripts); skipped without them.
+Uses the small demo source's split and the default tree (tests/model/conftest.py), so it runs on a clean clone.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
-import pandas as pd
 import pytest
 
-from medcost.config import DriftParams, PathsParams, TransformParams, section
+from medcost.config import DriftParams, TransformParams, section
 from medcost.drift import drift_report
 from medcost.features import feature_columns
-from medcost.models import load_model, predict
-
-ROOT = Path(__file__).resolve().parents[2]
+from medcost.models import predict
 
 
 @pytest.fixture(scope="module")
-def pipeline_data(params):
-    paths = section(params, "paths", PathsParams)
-    files = [ROOT / paths.train, ROOT / paths.test, ROOT / paths.scoring, ROOT / paths.models / "tree.pkl"]
-    missing = [str(f.relative_to(ROOT)) for f in files if not f.exists()]
-    if missing:
-        pytest.skip(f"pipeline outputs missing: {', '.join(missing)} (run the stages up to train_tree)")
-    train, test, scoring = (pd.read_parquet(f) for f in files[:3])
-    return train, test, scoring, load_model(files[3])
+def pipeline_data(small_features, default_models):
+    return small_features["train"], small_features["test"], small_features["scoring"], default_models["tree"]
 
 
 def test_an_injected_shift_is_flagged_and_nothing_else(params, pipeline_data):
