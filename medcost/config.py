@@ -39,6 +39,7 @@ class PathsParams(Section):
     metrics: str
     plots: str
     reports: str
+    data_docs: str
     predictions: str
     predictions_table: str
 
@@ -228,7 +229,6 @@ class TargetBounds(Section):
 class ValidateParams(Section):
     """validate: Great Expectations suites on the raw extract and the loaded feature table."""
 
-    data_docs: str  # the HTML Data Docs folder (rebuilt whole on every run)
     max_null_rate: float = Field(ge=0.0, le=1.0)  # missing share tolerated in any column...
     null_rates: dict[str, float]  # ...unless listed here as table.column: share
     raw_out_of_range_rate: float = Field(ge=0.0, le=1.0)  # raw values outside transform.valid_ranges (entry errors)

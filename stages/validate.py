@@ -29,11 +29,11 @@ def main(params: dict[str, Any], args: argparse.Namespace) -> None:
                                   quality.read_raw(raw / "claims.parquet"), rows=rows)
     batches.append(quality.features_batch(extract, transform, cfg, features, rows=receipt["rows"],
                                           clients=rows.get("clients")))
-    report = quality.run_suites(batches, docs_dir=cfg.data_docs, examples=cfg.examples)
+    report = quality.run_suites(batches, docs_dir=paths.data_docs, examples=cfg.examples)
     quality.write_report(metrics / "validate.json", report)  # on failure too: people read why
     if not report["success"]:
         quality.log_failures(report)
-        raise MedcostError(quality.failure_message(report, cfg.data_docs))
+        raise MedcostError(quality.failure_message(report, paths.data_docs))
 
 
 if __name__ == "__main__":

@@ -66,8 +66,8 @@ def stage_params(params: dict[str, Any], folder: Path, source: Path) -> dict[str
         "lakehouse": str(folder / "lakehouse" / "client_features"),
         "load_receipt": str(folder / "lakehouse" / "client_features.receipt.json"),
         "metrics": str(folder / "metrics"),
+        "data_docs": str(folder / "data_docs"),
     })
-    out["validate"]["data_docs"] = str(folder / "data_docs")
     return out
 
 
@@ -115,7 +115,7 @@ def test_a_clean_generated_database_passes(pipeline):
     extracted = json.loads((Path(stage["paths"]["metrics"]) / "extract.json").read_text())
     assert report["suites"]["claims"]["rows"] == extracted["tables"]["claims"]["rows"]
 
-    docs = Path(stage["validate"]["data_docs"])
+    docs = Path(stage["paths"]["data_docs"])
     index = (docs / "index.html").read_text()
     for name in report["suites"]:
         assert f"expectations/{name}.html" in index and (docs / "expectations" / f"{name}.html").is_file()
@@ -166,8 +166,8 @@ def test_a_corruption_fails_validate_and_is_named(pipeline, statements, expected
             assert found["unexpected_count"] == rows
         assert f"{suite}.{column} {expectation}" in message or len(failures(report)) > 5
     # written even though the stage failed, for people to read
-    assert (Path(stage["validate"]["data_docs"]) / "index.html").is_file()
-    assert "medcost data-quality gate: FAILED" in (Path(stage["validate"]["data_docs"]) / "index.html").read_text()
+    assert (Path(stage["paths"]["data_docs"]) / "index.html").is_file()
+    assert "medcost data-quality gate: FAILED" in (Path(stage["paths"]["data_docs"]) / "index.html").read_text()
 
 
 def test_a_negative_amount_stops_the_stage_with_one_line_and_no_noise(pipeline, tmp_path):
@@ -193,7 +193,7 @@ def test_a_negative_amount_stops_the_stage_with_one_line_and_no_noise(pipeline, 
     assert report["success"] is False and report["suites"]["claims"]["failed"] == 1
     negative = failure(report, "claims", "amount", "expect_column_values_to_be_between")
     assert negative["unexpected_count"] == 1 and negative["examples"] == [-5.0]
-    assert "medcost data-quality gate: FAILED" in (Path(stage["validate"]["data_docs"]) / "index.html").read_text()
+    assert "medcost data-quality gate: FAILED" in (Path(stage["paths"]["data_docs"]) / "index.html").read_text()
 
 
 def test_a_null_client_key_is_caught(pipeline, models, small_source):
