@@ -11,7 +11,6 @@ evaluation does not contain is an error: the pipeline is broken, not the model.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any
 from medcost.config import ValidateMetricsParams
 from medcost.errors import MedcostError
 from medcost.evaluation import round_floats
+from medcost.io import read_json
 
 log = logging.getLogger(__name__)
 
@@ -38,12 +38,7 @@ GATE_KINDS = {
 
 
 def _read_object(path: str | Path, made_by: str) -> dict[str, Any]:
-    try:
-        data = json.loads(Path(path).read_text())
-    except FileNotFoundError:
-        raise MedcostError(f"{path}: file not found (run the {made_by} stage first)") from None
-    except json.JSONDecodeError as exc:
-        raise MedcostError(f"{path}: not valid JSON: {exc}") from None
+    data = read_json(path, made_by=made_by)
     if not isinstance(data, dict):
         raise MedcostError(f"{path}: expected a JSON object")
     return data

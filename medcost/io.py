@@ -50,6 +50,6 @@ def read_json(path: str | Path, made_by: str | None = None) -> Any:
         return json.loads(Path(path).read_text())
     except FileNotFoundError:
         hint = f" (run the {made_by} stage first)" if made_by else ""
-        raise MedcostError(f"{path}: not found{hint}") from None
+        raise MedcostError(f"{path}: file not found{hint}") from None
     except json.JSONDecodeError as exc:
         raise MedcostError(f"{path}: not valid JSON: {exc}") from None
