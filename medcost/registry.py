@@ -53,6 +53,8 @@ if TYPE_CHECKING:  # heavy: imported inside the functions that need it
     from mlflow.models import ModelSignature
     from mlflow.pyfunc import PyFuncModel
 
+    from medcost.config import PromoteParams
+
 log = logging.getLogger(__name__)
 
 CHAMPION = "champion"
@@ -723,23 +725,46 @@ def status(client: "MlflowClient", name: str) -> dict[str, Any]:
         for mv in versions]}
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    """``python -m medcost.registry {status,rollback}``."""
+def add_model_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments every registry command line shares (registry, serve)."""
+    parser.add_argument("--params", default="params.yaml", help="params file (default: params.yaml)")
+    parser.add_argument("--model-name", help="registered model (default: promote.model_name)")
+
+
+def start_tool(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
+    """Parse the arguments, configure logging and read .env, as the stages do."""
     from medcost.cli import configure_logging, load_dotenv_file
+
+    args = parser.parse_args(argv)
+    configure_logging()
+    load_dotenv_file()
+    return args
+
+
+def model_name(args: argparse.Namespace) -> str:
+    """``--model-name``, else promote.model_name from the params file (read only when needed)."""
+    return args.model_name or promote_params(args).model_name
+
+
+def promote_params(args: argparse.Namespace) -> "PromoteParams":
+    """The promote section of the params file, with ``--model-name`` applied."""
     from medcost.config import PromoteParams, read_params, section
 
+    cfg = section(read_params(args.params), "promote", PromoteParams)
+    return cfg.model_copy(update={"model_name": args.model_name}) if args.model_name else cfg
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """``python -m medcost.registry {status,rollback}``."""
     parser = argparse.ArgumentParser(prog="python -m medcost.registry",
                                      description="Inspect the medcost registered model or roll its champion back.")
     parser.add_argument("command", choices=["status", "rollback"],
                         help="status: aliases and versions; rollback: champion back to the version holding 'previous'")
-    parser.add_argument("--params", default="params.yaml", help="params file (default: params.yaml)")
-    parser.add_argument("--model-name", help="registered model (default: promote.model_name)")
-    args = parser.parse_args(argv)
-    configure_logging()
-    load_dotenv_file()
+    add_model_arguments(parser)
+    args = start_tool(parser, argv)
     try:
-        cfg = section(read_params(args.params), "promote", PromoteParams)
-        name = args.model_name or cfg.model_name
+        cfg = promote_params(args)
+        name = cfg.model_name
         uri = tracking_uri()
         with registry_lock(uri), mlflow_session(uri) as client:
             if args.command == "status":

@@ -44,21 +44,17 @@ def serve_env(uri: str, base: dict[str, str] | None = None) -> dict[str, str]:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    from medcost.cli import configure_logging, load_dotenv_file
-    from medcost.config import PromoteParams, read_params, section
-    from medcost.registry import champion_version, mask_uri, mlflow_session, tracking_uri
+    from medcost.registry import (add_model_arguments, champion_version, mask_uri, mlflow_session, model_name,
+                                  start_tool, tracking_uri)
 
     parser = argparse.ArgumentParser(prog="python -m medcost.serve", description=__doc__.splitlines()[0])
     parser.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default: {DEFAULT_HOST})")
     parser.add_argument("--port", type=int, default=int(os.environ.get("MEDCOST_SERVE_PORT", DEFAULT_PORT)),
                         help=f"port (default: MEDCOST_SERVE_PORT or {DEFAULT_PORT})")
-    parser.add_argument("--params", default="params.yaml", help="params file (default: params.yaml)")
-    parser.add_argument("--model-name", help="registered model (default: promote.model_name)")
-    args = parser.parse_args(argv)
-    configure_logging()
-    load_dotenv_file()
+    add_model_arguments(parser)
+    args = start_tool(parser, argv)
     try:
-        name = args.model_name or section(read_params(args.params), "promote", PromoteParams).model_name
+        name = model_name(args)
         uri = tracking_uri()
         with mlflow_session(uri) as client:
             version = champion_version(client, name, uri)
