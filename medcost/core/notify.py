@@ -1,7 +1,7 @@
 """Webhook notifications: a JSON POST when a model is promoted, fails its gates or is rolled back.
 
 The URL comes from ``MEDCOST_WEBHOOK_URL`` (the environment or the untracked ``.env``,
-which ``medcost.cli`` loads); without it nothing is sent. A URL often carries a token
+which ``medcost.core.entry`` loads); without it nothing is sent. A URL often carries a token
 (Slack, Teams, ntfy), so it is only ever shown as ``scheme://host[:port]``.
 
 A notification is best effort: a timeout, a refused connection or a non-2xx answer is
@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import urllib.error
 import urllib.request
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlsplit
+
+from medcost.core.errors import one_line
+from medcost.core.secrets import env, mask_url
 
 log = logging.getLogger(__name__)
 
@@ -26,28 +29,12 @@ DEFAULT_TIMEOUT_SECONDS = 5.0
 
 def webhook_url() -> str | None:
     """The configured webhook URL, or None when notifications are off."""
-    url = os.environ.get(WEBHOOK_ENV, "").strip()
-    return url or None
-
-
-def mask_url(url: str) -> str:
-    """``scheme://host[:port]`` of ``url``: no user, password, path or query (they may hold tokens)."""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        port = f":{parts.port}" if parts.port else ""
-    except ValueError:
-        return "<unparseable URL>"
-    if not parts.scheme or not host:
-        return "<unparseable URL>"
-    if ":" in host:  # IPv6 literal
-        host = f"[{host}]"
-    return f"{parts.scheme}://{host}{port}"
+    return env(WEBHOOK_ENV)
 
 
 def post_json(url: str, payload: Mapping[str, Any], timeout: float = DEFAULT_TIMEOUT_SECONDS) -> bool:
     """POST ``payload`` as JSON to ``url``; True on a 2xx answer, False (logged) on any failure."""
-    shown = mask_url(url)
+    shown = mask_url(url, keep_path=False)
     if urlsplit(url).scheme not in ("http", "https"):
         log.warning("notification not sent: %s is not an http(s) URL (%s)", shown, WEBHOOK_ENV)
         return False
@@ -55,7 +42,7 @@ def post_json(url: str, payload: Mapping[str, Any], timeout: float = DEFAULT_TIM
     request = urllib.request.Request(url, data=body, method="POST",
                                      headers={"Content-Type": "application/json", "User-Agent": "medcost"})
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - http(s) checked above
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             status = response.status
     except urllib.error.HTTPError as exc:  # a non-2xx answer (urllib raises for >= 400)
         log.warning("notification to %s failed: HTTP %d %s", shown, exc.code, exc.reason)
@@ -66,7 +53,7 @@ def post_json(url: str, payload: Mapping[str, Any], timeout: float = DEFAULT_TIM
     except (TimeoutError, OSError) as exc:  # a timeout while reading the answer, a reset connection
         log.warning("notification to %s failed: %s", shown, _reason(exc))
         return False
-    except Exception as exc:  # noqa: BLE001 - a garbled answer or a bad URL must not fail the pipeline either
+    except Exception as exc:
         log.warning("notification to %s failed: %s", shown, type(exc).__name__)
         return False
     if not 200 <= status < 300:
@@ -87,7 +74,7 @@ def notify(payload: Mapping[str, Any], timeout: float = DEFAULT_TIMEOUT_SECONDS)
 
 def _reason(reason: object) -> str:
     # Socket errors name the problem, not the URL; keep one line.
-    text = " ".join(str(reason).split()) or type(reason).__name__
+    text = one_line(str(reason)) or type(reason).__name__
     return "timed out" if isinstance(reason, TimeoutError) or text == "timed out" else text
 
 

@@ -13,7 +13,7 @@ from typing import Any, Literal, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from medcost.errors import MedcostError
+from medcost.core.errors import MedcostError, one_line
 
 ColumnType = Literal["int", "float", "str", "bool", "date"]
 
@@ -103,7 +103,7 @@ class TransformParams(Section):
     target: str
 
     @model_validator(mode="after")
-    def _ranges_are_ordered(self) -> "TransformParams":
+    def _ranges_are_ordered(self) -> TransformParams:
         for column, (low, high) in self.valid_ranges.items():
             if low >= high:
                 raise ValueError(f"valid_ranges.{column}: low {low} must be below high {high}")
@@ -177,7 +177,7 @@ class ValidateMetricsParams(Section):
     total_ratio_band: tuple[float, float] | None  # low <= total predicted / total actual <= high
 
     @model_validator(mode="after")
-    def _sane(self) -> "ValidateMetricsParams":
+    def _sane(self) -> ValidateMetricsParams:
         if len(set(self.models)) != len(self.models):
             raise ValueError("models: each model may be listed once")
         if self.total_ratio_band is not None and not 0 < self.total_ratio_band[0] <= self.total_ratio_band[1]:
@@ -206,9 +206,6 @@ class DriftParams(Section):
     max_label_drift: float = Field(gt=0.0, le=1.0)  # deepchecks LabelDrift, train vs test target (KS)
 
 
-# ------------------------------------------------------------------ data-quality gate
-
-
 class TargetBounds(Section):
     """validate.target: where the training target's mean and upper quantiles may lie."""
 
@@ -216,7 +213,7 @@ class TargetBounds(Section):
     quantiles: dict[float, tuple[float, float]] = Field(min_length=1)  # quantile -> [low, high]
 
     @model_validator(mode="after")
-    def _ordered(self) -> "TargetBounds":
+    def _ordered(self) -> TargetBounds:
         for name, (low, high) in [("mean", self.mean), *((f"quantiles.{q}", r) for q, r in self.quantiles.items())]:
             if not 0 <= low <= high:
                 raise ValueError(f"{name}: [{low}, {high}] must be [low, high] with 0 <= low <= high")
@@ -250,7 +247,7 @@ class ValidateParams(Section):
         return value
 
     @model_validator(mode="after")
-    def _age_ordered(self) -> "ValidateParams":
+    def _age_ordered(self) -> ValidateParams:
         if not 0 <= self.age[0] < self.age[1]:
             raise ValueError(f"age: {list(self.age)} must be [low, high] with 0 <= low < high")
         return self
@@ -270,13 +267,14 @@ S = TypeVar("S", bound=BaseModel)
 
 
 def read_params(path: str | Path = "params.yaml") -> dict[str, Any]:
+    """The params file as a mapping of sections (each section is checked by :func:`section`)."""
     try:
         with open(path) as fh:
             params = yaml.safe_load(fh)
     except FileNotFoundError:
         raise MedcostError(f"{path}: file not found") from None
     except yaml.YAMLError as exc:
-        raise MedcostError(f"{path}: not valid YAML: {' '.join(str(exc).split())}") from None
+        raise MedcostError(f"{path}: not valid YAML: {one_line(str(exc))}") from None
     if not isinstance(params, dict):
         raise MedcostError(f"{path}: expected a mapping of sections")
     return params
@@ -296,5 +294,3 @@ def section(params: dict[str, Any], name: str, model: type[S], source: str = "pa
         more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
         raise MedcostError(f"{source}: {where}{shown}: {first['msg']}{more}") from None
 
-
-# --------------------------------------------------------------------- modelling stages

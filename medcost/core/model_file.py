@@ -1,0 +1,60 @@
+"""The trained-model file the model stages pass on: save it, load it, and predict with it.
+
+A model is a fitted scikit-learn ``Pipeline`` that reads the feature table's own columns
+(:class:`~medcost.core.features.FeatureSpec`) and returns a cost per row. train writes it;
+evaluate, drift and promote read it.
+"""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.pipeline import Pipeline
+from threadpoolctl import threadpool_limits
+
+from medcost.core.errors import MedcostError
+from medcost.core.features import FeatureSpec
+from medcost.core.io import atomic_path
+
+
+def inputs_and_target(frame: pd.DataFrame, spec: FeatureSpec) -> tuple[pd.DataFrame, np.ndarray]:
+    """The input columns (a copy: the frame is not modified) and the target of ``frame``."""
+    needed = [*spec.inputs, spec.target]
+    missing = [c for c in needed if c not in frame.columns]
+    if missing:
+        raise MedcostError(f"training data: column(s) {', '.join(missing)} missing (transform params changed?)")
+    target = frame[spec.target].to_numpy(dtype="float64")
+    if np.isnan(target).any():
+        raise MedcostError(f"training data: {int(np.isnan(target).sum())} row(s) have no {spec.target}")
+    return frame[spec.inputs].copy(), target
+
+
+def predict(model: Pipeline, frame: pd.DataFrame, n_threads: int | None = 1) -> np.ndarray:
+    """Predicted cost per row of ``frame`` (never below 0), on ``n_threads`` threads (the same bits every run)."""
+    names = list(getattr(model, "feature_names_in_", []))
+    missing = [c for c in names if c not in frame.columns]
+    if missing:
+        raise MedcostError(f"model input: column(s) {', '.join(missing)} missing")
+    with threadpool_limits(limits=n_threads):
+        return np.asarray(model.predict(frame[names] if names else frame), dtype="float64")
+
+
+def save_model(model: Pipeline, path: str | Path) -> None:
+    """Pickle ``model`` to ``path`` atomically."""
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        pickle.dump(model, fh, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def load_model(path: str | Path) -> Pipeline:
+    """A model saved by :func:`save_model` (only load files you trust: this is pickle)."""
+    try:
+        with open(path, "rb") as fh:
+            model = pickle.load(fh)
+    except FileNotFoundError:
+        raise MedcostError(f"{path}: model file not found (run its train stage first)") from None
+    if not isinstance(model, Pipeline):
+        raise MedcostError(f"{path}: not a scikit-learn Pipeline")
+    return model
