@@ -16,11 +16,14 @@ export PYTHONDONTWRITEBYTECODE := 1
 PORT ?= 5001
 BASE ?= main
 
-.PHONY: setup data run test lock bench clean-data help serve rollback registry report
+.PHONY: setup data run test test-fast lint format lock bench clean-data help serve rollback registry report
 
 help:
 	@echo "make run       set up, create the demo source database if needed, run the pipeline (dvc repro)"
-	@echo "make test      set up, then run the whole test suite"
+	@echo "make test      set up, lint, then run the whole test suite (what CI runs)"
+	@echo "make test-fast lint and run the tests without the slow end-to-end ones (-m 'not e2e')"
+	@echo "make lint      ruff (lint + format check) and mypy on medcost/, stages/, tests/, bench/"
+	@echo "make format    apply ruff's fixes and formatting"
 	@echo "make data      create the demo source database (data/source/demo.db) unless MEDCOST_SOURCE_URL is set"
 	@echo "make serve     serve the champion model on http://127.0.0.1:$(PORT)/invocations (PORT=...)"
 	@echo "make rollback  move the champion alias back to the previous champion"
@@ -44,8 +47,22 @@ data: setup
 run: data
 	$(BIN)/dvc repro
 
-test: setup
+LINTED := medcost stages tests bench
+
+lint: setup
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
+	$(BIN)/mypy
+
+format: setup
+	$(BIN)/ruff check --fix $(LINTED)
+	$(BIN)/ruff format $(LINTED)
+
+test: lint
 	$(PY) -m pytest
+
+test-fast: lint
+	$(PY) -m pytest -m "not e2e"
 
 serve: setup
 	$(PY) -m medcost.serve --port $(PORT)

@@ -3,32 +3,32 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
-from medcost.cli import run
-from medcost.config import ExtractParams, PathsParams, section
-from medcost.db import connect, source_url
-from medcost.extract import extract_tables, read_query
-from medcost.io import atomic_path, write_json
+from medcost.core.catalog import Catalog
+from medcost.core.contracts import ExtractMetrics, write_contract
+from medcost.core.entry import run_stage
+from medcost.core.io import atomic_path
+from medcost.core.params import ExtractParams, section
+from medcost.extract import connect, extract_tables, read_query, source_url
 
 
 def main(params: dict[str, Any], args: argparse.Namespace) -> None:
     """Extract clients and claims from the source database into Parquet."""
-    paths = section(params, "paths", PathsParams)
+    catalog = Catalog.from_params(params)
     cfg = section(params, "extract", ExtractParams)
     queries = {name: (read_query(spec.query), spec.columns) for name, spec in cfg.tables.items()}
-    engine = connect(source_url(paths.source_db))
+    engine = connect(source_url(catalog.source_db))
     bind = {"as_of": cfg.as_of, "history_start": cfg.history_start}
-    with atomic_path(paths.raw) as raw_dir:
+    with atomic_path(catalog.raw) as raw_dir:
         tables = extract_tables(engine, queries, bind, cfg.chunk_rows, raw_dir)
-    write_json(Path(paths.metrics) / "extract.json", {
-        "source": engine.dialect.name,
-        "as_of": cfg.as_of.isoformat(),
-        "history_start": cfg.history_start.isoformat(),
-        "tables": tables,
-    })
+    write_contract(catalog.extract_metrics, ExtractMetrics(
+        source=engine.dialect.name,
+        as_of=cfg.as_of.isoformat(),
+        history_start=cfg.history_start.isoformat(),
+        tables=tables,
+    ))
 
 
 if __name__ == "__main__":
-    run(main)
+    run_stage(main)

@@ -3,28 +3,25 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
-from medcost.cli import run
-from medcost.config import ExtractParams, PathsParams, TransformParams, section
-from medcost.features import build_feature_table
-from medcost.io import write_parquet
+from medcost.core.catalog import Catalog
+from medcost.core.entry import run_stage
+from medcost.core.io import read_parquet, write_parquet
+from medcost.core.params import ExtractParams, TransformParams, section
+from medcost.transform import build_feature_table
 
 
 def main(params: dict[str, Any], args: argparse.Namespace) -> None:
     """Build point-in-time client features from the raw extract."""
-    paths = section(params, "paths", PathsParams)
+    catalog = Catalog.from_params(params)
     as_of = section(params, "extract", ExtractParams).as_of
     cfg = section(params, "transform", TransformParams)
-    raw = Path(paths.raw)
-    clients = pd.read_parquet(raw / "clients.parquet")
-    claims = pd.read_parquet(raw / "claims.parquet")
+    clients = read_parquet(catalog.raw_table("clients"), made_by="extract")
+    claims = read_parquet(catalog.raw_table("claims"), made_by="extract")
     features = build_feature_table(clients, claims, as_of, cfg)
-    write_parquet(features, paths.features)
+    write_parquet(features, catalog.features)
 
 
 if __name__ == "__main__":
-    run(main)
+    run_stage(main)

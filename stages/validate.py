@@ -3,38 +3,44 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
-from medcost import quality
-from medcost.cli import run
-from medcost.config import ExtractParams, LoadParams, PathsParams, TransformParams, ValidateParams, section
-from medcost.errors import MedcostError
-from medcost.io import read_json
-from medcost.lakehouse import read_receipt_table
+from medcost.core.catalog import Catalog
+from medcost.core.contracts import ExtractMetrics, read_contract
+from medcost.core.entry import run_stage
+from medcost.core.errors import MedcostError
+from medcost.core.params import ExtractParams, LoadParams, TransformParams, ValidateParams, section
+from medcost.load import read_published
+from medcost.validate import (
+    failure_message,
+    features_batch,
+    log_failures,
+    raw_batches,
+    read_raw,
+    run_suites,
+    write_report,
+)
 
 
 def main(params: dict[str, Any], args: argparse.Namespace) -> None:
     """Validate the raw extract and the loaded feature table; write metrics and Data Docs; fail on any gap."""
-    paths = section(params, "paths", PathsParams)
+    catalog = Catalog.from_params(params)
     extract = section(params, "extract", ExtractParams)
     transform = section(params, "transform", TransformParams)
     load = section(params, "load", LoadParams)
     cfg = section(params, "validate", ValidateParams)
-    raw, metrics = Path(paths.raw), Path(paths.metrics)
-    rows = quality.extracted_rows(read_json(metrics / "extract.json", made_by="extract"), str(metrics / "extract.json"))
-    receipt, features = read_receipt_table(paths.load_receipt, load.backend, paths.lakehouse, load.table,
-                                           load.hopsworks_version)
-    batches = quality.raw_batches(extract, transform, cfg, quality.read_raw(raw / "clients.parquet"),
-                                  quality.read_raw(raw / "claims.parquet"), rows=rows)
-    batches.append(quality.features_batch(extract, transform, cfg, features, rows=receipt["rows"],
-                                          clients=rows.get("clients")))
-    report = quality.run_suites(batches, docs_dir=paths.data_docs, examples=cfg.examples)
-    quality.write_report(metrics / "validate.json", report)  # on failure too: people read why
-    if not report["success"]:
-        quality.log_failures(report)
-        raise MedcostError(quality.failure_message(report, paths.data_docs))
+    extracted = read_contract(catalog.extract_metrics, ExtractMetrics, made_by="extract")
+    receipt, features = read_published(catalog.load_receipt, load.backend, catalog.lakehouse, load.table,
+                                       load.hopsworks_version)
+    batches = raw_batches(extract, transform, cfg, read_raw(catalog.raw_table("clients")),
+                          read_raw(catalog.raw_table("claims")), extracted)
+    batches.append(features_batch(extract, transform, cfg, features, receipt, extracted))
+    report = run_suites(batches, docs_dir=catalog.data_docs, examples=cfg.examples)
+    write_report(catalog.validation_report, report)  # on failure too: people read why
+    if not report.success:
+        log_failures(report)
+        raise MedcostError(failure_message(report, catalog.data_docs))
 
 
 if __name__ == "__main__":
-    run(main)
+    run_stage(main)

@@ -7,22 +7,22 @@ obeys it). A metric the gates need that the evaluation lacks is an error (exit 1
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
-from medcost.cli import run
-from medcost.config import PathsParams, ValidateMetricsParams, section
-from medcost.gates import EVALUATION_FILE, VERDICT_FILE, evaluate_gates, read_evaluation
-from medcost.io import write_json
+from medcost.core.catalog import Catalog
+from medcost.core.contracts import Evaluation, read_contract, write_contract
+from medcost.core.entry import run_stage
+from medcost.core.params import ValidateMetricsParams, section
+from medcost.validate_metrics import evaluate_gates
 
 
 def main(params: dict[str, Any], args: argparse.Namespace) -> None:
     """Apply the quality gates to the evaluation metrics and write the verdict."""
-    paths = section(params, "paths", PathsParams)
+    catalog = Catalog.from_params(params)
     cfg = section(params, "validate_metrics", ValidateMetricsParams)
-    evaluation = read_evaluation(Path(paths.metrics) / EVALUATION_FILE)
-    write_json(Path(paths.metrics) / VERDICT_FILE, evaluate_gates(evaluation, cfg))
+    evaluation = read_contract(catalog.evaluation, Evaluation, made_by="evaluate")
+    write_contract(catalog.quality_verdict, evaluate_gates(evaluation, cfg))
 
 
 if __name__ == "__main__":
-    run(main)
+    run_stage(main)

@@ -14,6 +14,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from medcost.core.contracts import LoadReceipt, read_contract
+from medcost.load import DeltaLakehouse, read_loaded
+
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -115,17 +118,13 @@ def test_a_queued_sweep_runs_on_two_workers_without_harm(pipeline):
         champions = con.execute("SELECT count(*) FROM registered_model_aliases WHERE alias = 'champion'").fetchone()[0]
     assert versions >= 1 and champions <= 1
     # the workspace's lakehouse table is untouched and readable at its receipt's version
-    from medcost.lakehouse import DeltaLakehouse, read_loaded
-
-    receipt = json.loads((repo.path / "data/lakehouse/client_features.receipt.json").read_text())
-    assert len(read_loaded(DeltaLakehouse(repo.path / receipt["table"]), receipt)) == receipt["rows"]
+    receipt = read_contract(repo.path / "data/lakehouse/client_features.receipt.json", LoadReceipt)
+    assert len(read_loaded(DeltaLakehouse(repo.path / receipt.table), receipt)) == receipt.rows
     assert os.environ.get("HOME") != repo.env["HOME"]
 
 
 def test_bad_source_data_stops_at_validate_and_keeps_models_champion_and_lakehouse(pipeline, small_source, tmp_path):
     """Runs last in this module: it leaves the workspace on a failed run."""
-    from medcost.lakehouse import DeltaLakehouse, read_loaded
-
     repo = pipeline
     bad = tmp_path / "bad.db"
     with sqlite3.connect(small_source["path"]) as src, sqlite3.connect(bad) as dst:
@@ -133,7 +132,7 @@ def test_bad_source_data_stops_at_validate_and_keeps_models_champion_and_lakehou
         dst.execute("UPDATE claims SET amount = -5 WHERE claim_id = (SELECT min(claim_id) FROM claims "
                     "WHERE paid_date >= '2021-01-01' AND paid_date < '2026-01-01')")
     models = {name: (repo.path / f"models/{name}.pkl").read_bytes() for name in ("tree", "linear")}
-    receipt = json.loads((repo.path / "data/lakehouse/client_features.receipt.json").read_text())
+    receipt = read_contract(repo.path / "data/lakehouse/client_features.receipt.json", LoadReceipt)
 
     def champion() -> list:
         with sqlite3.connect(repo.path / "mlflow.db") as con:
@@ -147,4 +146,4 @@ def test_bad_source_data_stops_at_validate_and_keeps_models_champion_and_lakehou
     assert {name: (repo.path / f"models/{name}.pkl").read_bytes() for name in models} == models
     assert champion() == before
     # the loaded (bad) data is a new lakehouse version; the validated one is still there as it was
-    assert len(read_loaded(DeltaLakehouse(repo.path / receipt["table"]), receipt)) == receipt["rows"]
+    assert len(read_loaded(DeltaLakehouse(repo.path / receipt.table), receipt)) == receipt.rows

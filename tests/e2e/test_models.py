@@ -40,7 +40,7 @@ def built(repo, small_source):
     (repo.path / "data/source").mkdir(parents=True, exist_ok=True)
     shutil.copy2(small_source["truth"], repo.path / "data/source/truth.parquet")
     result = repo.dvc("repro", "evaluate")
-    assert MODELLING <= ran(result)
+    assert ran(result) >= MODELLING
     return repo
 
 
@@ -69,7 +69,7 @@ def test_repro_trains_both_models_and_evaluates_them(built):
 def test_forced_reruns_are_byte_identical(built):
     first = outputs(built)
     result = built.dvc("repro", "--force", "evaluate")
-    assert MODELLING <= ran(result)
+    assert ran(result) >= MODELLING
     second = outputs(built)
     changed = [name for name in first if first[name] != second[name]]
     assert not changed, f"not reproduced byte for byte: {changed}"

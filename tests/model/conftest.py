@@ -8,10 +8,12 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from medcost.config import ExtractParams, SplitParams, TrainLinearParams, TrainTreeParams, TransformParams, section
-from medcost.features import build_feature_table, feature_columns, history_columns
-from medcost.models import build_linear_pipeline, build_tree_pipeline, fit
+from medcost.core.features import FeatureSpec
+from medcost.core.params import ExtractParams, SplitParams, TrainLinearParams, TrainTreeParams, TransformParams, section
+from medcost.extract import connect, extract_tables
 from medcost.split import split_train_test, training_and_scoring
+from medcost.train import build_linear_pipeline, build_tree_pipeline, fit
+from medcost.transform import build_feature_table
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -19,10 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="session")
 def small_features(small_source: dict[str, Any], params: dict[str, Any],
                    tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """Train / test / scoring rows of the 1,500-client demo source, made by the project's own code."""
-    from medcost.db import connect
-    from medcost.extract import extract_tables
-
+    """Train / test / scoring rows of the 1,500-client demo source, made by the project's own code, and their spec."""
     extract = section(params, "extract", ExtractParams)
     transform = section(params, "transform", TransformParams)
     split = section(params, "split", SplitParams)
@@ -39,8 +38,7 @@ def small_features(small_source: dict[str, Any], params: dict[str, Any],
     rows, scoring = training_and_scoring(table, transform.target, extract.target_year, extract.scoring_year)
     train, test = split_train_test(rows, transform.target, transform.key, split.test_size, split.seed,
                                    split.bins, split.tail)
-    return {"train": train, "test": test, "scoring": scoring, "columns": feature_columns(transform),
-            "history": history_columns(transform)}
+    return {"train": train, "test": test, "scoring": scoring, "spec": FeatureSpec.from_params(transform)}
 
 
 @pytest.fixture(scope="session")
@@ -48,9 +46,8 @@ def default_models(small_features: dict[str, Any], params: dict[str, Any]) -> di
     """The default tree and linear pipelines (params.yaml as shipped), fitted on the small train split."""
     tree_cfg = section(params, "train_tree", TrainTreeParams)
     linear_cfg = section(params, "train_linear", TrainLinearParams)
-    columns = small_features["columns"]
+    spec: FeatureSpec = small_features["spec"]
     return {
-        "tree": fit(build_tree_pipeline(tree_cfg, columns), small_features["train"], columns, n_threads=tree_cfg.n_jobs),
-        "linear": fit(build_linear_pipeline(linear_cfg, columns, small_features["history"]), small_features["train"],
-                      columns, n_threads=1),
+        "tree": fit(build_tree_pipeline(tree_cfg, spec), small_features["train"], spec, n_threads=tree_cfg.n_jobs),
+        "linear": fit(build_linear_pipeline(linear_cfg, spec), small_features["train"], spec, n_threads=1),
     }

@@ -8,20 +8,19 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from medcost.config import DriftParams, TransformParams, section
+from medcost.core.model_file import predict
+from medcost.core.params import DriftParams, section
 from medcost.drift import drift_report
-from medcost.features import feature_columns
-from medcost.models import predict
 
 
 @pytest.fixture(scope="module")
 def pipeline_data(small_features, default_models):
-    return small_features["train"], small_features["test"], small_features["scoring"], default_models["tree"]
+    return (small_features["train"], small_features["test"], small_features["scoring"], small_features["spec"],
+            default_models["tree"])
 
 
 def test_an_injected_shift_is_flagged_and_nothing_else(params, pipeline_data):
-    train, test, scoring, model = pipeline_data
-    columns = feature_columns(section(params, "transform", TransformParams))
+    train, test, scoring, spec, model = pipeline_data
     cfg = DriftParams(**{**section(params, "drift", DriftParams).model_dump(), "n_samples": 3000})
     shifted = scoring.copy()
     shifted["bmi"] = shifted["bmi"] + 0.8 * np.nanstd(train["bmi"])           # a unit or coding change
@@ -30,8 +29,8 @@ def test_an_injected_shift_is_flagged_and_nothing_else(params, pipeline_data):
     shifted.loc[to_bronze, "plan"] = "bronze"                                 # a portfolio change
 
     predictions = (predict(model, train), predict(model, shifted))
-    summary, _ = drift_report(train, test, shifted, columns, predictions, "tree", cfg)
-    failed = summary["verdict"]["failed"]
-    assert summary["verdict"]["passed"] is False
+    summary, _ = drift_report(train, test, shifted, spec, predictions, "tree", cfg)
+    failed = summary.verdict.failed
+    assert summary.verdict.passed is False
     assert {"psi:bmi", "std_shift:bmi", "feature_drift:bmi", "psi:plan", "feature_drift:plan"} <= set(failed)
     assert all(f.split(":")[-1] in {"bmi", "plan"} for f in failed if ":" in f), failed

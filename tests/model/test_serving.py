@@ -3,6 +3,7 @@ answering with the same predictions, and a 4xx for a request missing a column.""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -13,6 +14,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,19 +22,21 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from medcost.errors import MedcostError
-from medcost.predict import upsert_delta
-from tests.unit.test_registry import (  # noqa: F401 (data, empty_store: shared module fixtures)
+from medcost.core.contracts import PredictSummary, read_contract
+from medcost.core.errors import MedcostError
+from medcost.predict import stale_predicate, upsert_predictions
+from tests.unit.test_promote import (
     MODEL,
     ROOT,
-    columns,
-    data,
-    empty_store,
+    build_data,
+    create_empty_store,
+    feature_spec,
     new_store,
     run_stage,
     write_project,
 )
 
+KEY = ["client_id", "year"]
 SERVER_START_TIMEOUT = 120  # seconds: mlflow's CLI, the model download and uvicorn's start
 
 
@@ -40,6 +44,16 @@ SERVER_START_TIMEOUT = 120  # seconds: mlflow's CLI, the model download and uvic
 def _no_mlflow_telemetry(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
     monkeypatch.setenv("DO_NOT_TRACK", "true")
+
+
+@pytest.fixture(scope="module")
+def data() -> dict[str, Any]:
+    return build_data()
+
+
+@pytest.fixture(scope="module")
+def empty_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return create_empty_store(tmp_path_factory.mktemp("template"))
 
 
 @pytest.fixture(scope="module")
@@ -65,11 +79,12 @@ def test_predict_writes_every_client_with_the_champion_version(project, data):
     assert len(predictions) == len(data["scoring"])
     assert predictions["client_id"].tolist() == data["scoring"]["client_id"].tolist()
     assert (predictions["model_name"] == MODEL).all() and (predictions["model_version"] == 1).all()
-    cols = columns()
-    expected = data["tree"].predict(data["scoring"][[*cols["numeric"], *cols["categorical"]]])
+    expected = data["tree"].predict(data["scoring"][feature_spec().inputs])
     np.testing.assert_allclose(predictions["predicted_cost"], expected, rtol=1e-12)
-    summary = json.loads((project["folder"] / "metrics/predict.json").read_text())
-    assert summary["model_version"] == 1 and summary["rows"] == len(data["scoring"])
+    summary = read_contract(project["folder"] / "metrics/predict.json", PredictSummary)
+    assert summary.model_name == MODEL and summary.model_version == 1 and summary.rows == len(data["scoring"])
+    assert summary.years == [2026]
+    assert summary.predicted_cost.total == pytest.approx(float(expected.sum()), rel=1e-5)
 
 
 def test_predict_upserts_the_delta_table_idempotently(project, tmp_path):
@@ -80,19 +95,28 @@ def test_predict_upserts_the_delta_table_idempotently(project, tmp_path):
     first_version = table.version()
     assert len(table.to_pandas()) == len(project["predictions"])
 
-    again = upsert_delta(project["predictions"], table_path, ["client_id", "year", "model_version"])
-    assert again["version"] == first_version  # same rows: no new table version
+    again = upsert_predictions(project["predictions"], table_path, KEY)
+    assert again == first_version  # same rows: no new table version
 
     copy = tmp_path / "predictions"
     frame = project["predictions"]
-    upsert_delta(frame, copy, ["client_id", "year", "model_version"])
+    upsert_predictions(frame, copy, KEY)
     changed = frame.assign(predicted_cost=frame["predicted_cost"] + 1.0)
-    upsert_delta(changed, copy, ["client_id", "year", "model_version"])  # same version re-scored: replaced
-    upsert_delta(frame.assign(model_version=np.int64(2)), copy, ["client_id", "year", "model_version"])
+    upsert_predictions(changed, copy, KEY)  # same version re-scored: replaced
+    upsert_predictions(frame.assign(model_version=np.int64(2)), copy, KEY)
     rows = DeltaTable(str(copy)).to_pandas()
-    assert len(rows) == 2 * len(frame) and not rows.duplicated(["client_id", "year", "model_version"]).any()
+    assert len(rows) == 2 * len(frame) and not rows.duplicated([*KEY, "model_version"]).any()
     v1 = rows[rows["model_version"] == 1].sort_values("client_id")
     np.testing.assert_allclose(v1["predicted_cost"], changed["predicted_cost"])
+    # a client no longer in version 1's run is deleted from version 1's slice only
+    upsert_predictions(changed.iloc[1:], copy, KEY)
+    rows = DeltaTable(str(copy)).to_pandas()
+    assert len(rows[rows["model_version"] == 1]) == len(frame) - 1 and len(rows[rows["model_version"] == 2]) == len(frame)
+
+
+def test_the_stale_rows_are_those_of_the_run_s_versions_and_years(project):
+    frame = pd.concat([project["predictions"], project["predictions"].assign(year=2027, model_version=np.int64(3))])
+    assert stale_predicate(frame) == "t.model_version IN (1, 3) AND t.year IN (2026, 2027)"
 
 
 def test_predict_without_champion_says_to_run_promote(tmp_path, monkeypatch, data, empty_store):
@@ -107,6 +131,17 @@ def test_predict_without_champion_says_to_run_promote(tmp_path, monkeypatch, dat
 # --------------------------------------------------------------------------- mlflow models serve
 
 
+def test_serve_without_champion_is_one_line_and_exit_1(tmp_path, empty_store):
+    env = {**os.environ, "MLFLOW_TRACKING_URI": new_store(tmp_path, empty_store), "MLFLOW_DISABLE_TELEMETRY": "true",
+           "PYTHONPATH": str(ROOT)}
+    result = subprocess.run([sys.executable, "-m", "medcost.serve", "--model-name", "nobody", "--params",
+                             str(ROOT / "params.yaml")], cwd=tmp_path, env=env, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 1, result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: serve: no champion for registered model 'nobody'") and "run promote first" in last
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -114,9 +149,9 @@ def free_port() -> int:
 
 
 def request(url: str, payload: dict[str, Any] | None = None, timeout: float = 30) -> tuple[int, str]:
-    data = json.dumps(payload).encode() if payload is not None else None
-    req = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"},
-                                 method="POST" if data else "GET")
+    body = json.dumps(payload).encode() if payload is not None else None
+    req = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"},
+                                 method="POST" if body else "GET")
     try:
         with urllib.request.urlopen(req, timeout=timeout) as response:
             return response.status, response.read().decode()
@@ -136,47 +171,41 @@ def dataframe_split(frame: pd.DataFrame) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def server(project: dict[str, Any]) -> Any:
+def server(project: dict[str, Any]) -> Iterator[str]:
     port = free_port()
     env = {**os.environ, "MLFLOW_TRACKING_URI": project["uri"], "MLFLOW_DISABLE_TELEMETRY": "true",
            "DO_NOT_TRACK": "true", "PYTHONPATH": str(ROOT)}
     env.pop("MEDCOST_WEBHOOK_URL", None)
-    log_file = open(project["folder"] / "serve.log", "w")
-    process = subprocess.Popen([sys.executable, "-m", "medcost.serve", "--port", str(port), "--model-name", MODEL],
-                               cwd=project["folder"], env=env, stdout=log_file, stderr=subprocess.STDOUT,
-                               start_new_session=True)  # its own process group: uvicorn dies with it
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + SERVER_START_TIMEOUT
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"the server exited ({process.returncode}):\n{(project['folder'] / 'serve.log').read_text()}")
+    log_path = project["folder"] / "serve.log"
+    with open(log_path, "w") as log_file:
+        process = subprocess.Popen([sys.executable, "-m", "medcost.serve", "--port", str(port), "--model-name", MODEL],
+                                   cwd=project["folder"], env=env, stdout=log_file, stderr=subprocess.STDOUT,
+                                   start_new_session=True)  # its own process group: uvicorn dies with it
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + SERVER_START_TIMEOUT
+            while True:
+                if process.poll() is not None:
+                    pytest.fail(f"the server exited ({process.returncode}):\n{log_path.read_text()}")
+                with contextlib.suppress(OSError):
+                    if request(f"{base}/ping", timeout=2)[0] == 200:
+                        break
+                if time.monotonic() > deadline:
+                    pytest.fail(f"no answer on {base}/ping in {SERVER_START_TIMEOUT}s:\n{log_path.read_text()}")
+                time.sleep(0.5)
+            yield base
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
             try:
-                if request(f"{base}/ping", timeout=2)[0] == 200:
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"no answer on {base}/ping in {SERVER_START_TIMEOUT}s:\n"
-                            f"{(project['folder'] / 'serve.log').read_text()}")
-            time.sleep(0.5)
-        yield base
-    finally:
-        try:
-            os.killpg(process.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=5)
-        log_file.close()
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=5)
 
 
 def test_the_server_answers_like_the_batch(server, project, data):
-    cols = columns()
-    rows = data["scoring"][[*cols["numeric"], *cols["categorical"]]]
+    rows = data["scoring"][feature_spec().inputs]
     assert rows.isna().any().any()  # NaN and None travel as JSON null
     status, body = request(f"{server}/invocations", dataframe_split(rows))
     assert status == 200, body
@@ -192,8 +221,7 @@ def test_extra_columns_are_ignored_and_integers_accepted(server, project, data):
 
 
 def test_a_request_missing_a_column_gets_a_4xx_naming_it(server, data):
-    cols = columns()
-    rows = data["scoring"].head(3)[[*cols["numeric"], *cols["categorical"]]].drop(columns=["bmi"])
+    rows = data["scoring"].head(3)[feature_spec().inputs].drop(columns=["bmi"])
     status, body = request(f"{server}/invocations", dataframe_split(rows))
     assert 400 <= status < 500
     assert "missing inputs" in body and "bmi" in body

@@ -14,7 +14,9 @@ import pytest
 import sqlalchemy as sa
 
 from medcost import demo_data
-from medcost.errors import MedcostError
+from medcost.core.errors import MedcostError
+from medcost.core.secrets import mask_url
+from medcost.demo_data import simulate, writer
 
 ROOT = Path(__file__).resolve().parents[2]
 FIRST_YEAR, YEARS = 2021, 5
@@ -63,7 +65,7 @@ def test_same_seed_same_rows_different_seed_different_rows(tmp_path: Path) -> No
 
 
 def test_rows_do_not_depend_on_chunk_size_and_smaller_is_a_prefix(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr(demo_data, "SEED_BLOCK", 100)  # several random streams at a small size
+    monkeypatch.setattr(simulate, "SEED_BLOCK", 100)  # several random streams at a small size
     big = _generate(tmp_path, "big", clients=350, chunk_clients=1_000)
     chunked = _generate(tmp_path, "chunked", clients=350, chunk_clients=1)
     small = _generate(tmp_path, "small", clients=200)
@@ -194,17 +196,17 @@ def test_dirty_values_exist(demo: dict) -> None:
 
 def test_core_insert_path_writes_the_same_rows(tmp_path: Path, monkeypatch) -> None:
     fast = _generate(tmp_path, "fast")
-    monkeypatch.setattr(demo_data, "_insert_mode", lambda dialect, driver: "core")
+    monkeypatch.setattr(writer, "_insert_mode", lambda dialect, driver: "core")
     core = _generate(tmp_path, "core")
     for table in ("clients", "claims"):
         assert _rows(core[0], table) == _rows(fast[0], table)
 
 
 def test_a_crash_leaves_the_previous_outputs_untouched(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr(demo_data, "SEED_BLOCK", 100)
+    monkeypatch.setattr(simulate, "SEED_BLOCK", 100)
     db, truth, _ = _generate(tmp_path, "demo", clients=300)
     before = (db.read_bytes(), truth.read_bytes())
-    real = demo_data.simulate_block
+    real = simulate.simulate_block
     calls = {"n": 0}
 
     def crash(*args, **kwargs):
@@ -213,7 +215,7 @@ def test_a_crash_leaves_the_previous_outputs_untouched(tmp_path: Path, monkeypat
             raise RuntimeError("boom")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(demo_data, "simulate_block", crash)
+    monkeypatch.setattr(simulate, "simulate_block", crash)
     with pytest.raises(RuntimeError, match="boom"):
         _generate(tmp_path, "demo", clients=300, seed=99)
     assert (db.read_bytes(), truth.read_bytes()) == before
@@ -233,7 +235,7 @@ def test_refuses_to_replace_a_sqlite_file_with_other_tables(tmp_path: Path) -> N
 def test_bad_arguments_and_passwords_are_masked(tmp_path: Path, caplog) -> None:
     with pytest.raises(MedcostError, match="clients"):
         _generate(tmp_path, clients=0)
-    assert "s3cret" not in demo_data.mask_url("postgresql://bob:s3cret@db.example/x")
+    assert "s3cret" not in mask_url("postgresql://bob:s3cret@db.example/x")
     with pytest.raises(MedcostError) as info:
         demo_data.generate("postgresql://bob:s3cret@127.0.0.1:1/x", clients=10, first_year=2021, years=2,
                            seed=1, truth_path=tmp_path / "t.parquet", progress=False)
@@ -313,9 +315,9 @@ def test_writes_to_postgresql(tmp_path: Path) -> None:
     try:
         with admin.connect() as conn:
             conn.exec_driver_sql("SELECT 1")
-    except Exception as exc:  # noqa: BLE001 - any failure to reach the server
+    except Exception as exc:  # any failure to reach the server
         cause = getattr(exc, "orig", None) or exc
-        reason = f"PostgreSQL unreachable at {demo_data.mask_url(base)}: {' '.join(str(cause).split())[:200]}"
+        reason = f"PostgreSQL unreachable at {mask_url(base)}: {' '.join(str(cause).split())[:200]}"
         admin.dispose()
         if os.environ.get("CI"):
             pytest.fail(reason)

@@ -4,21 +4,38 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
-from medcost.config import DriftParams, section
-from medcost.drift import (advance_calendar, drift_model, drift_report, drift_summary, feature_statistics,
-                           psi_categorical, psi_numeric, quantile_edges, snapshot_gap, std_shift, write_report)
-from medcost.errors import MedcostError
+from medcost.core.contracts import DriftSummary, DriftVerdict, QualityVerdict, read_contract, write_contract
+from medcost.core.errors import MedcostError
+from medcost.core.features import FeatureSpec
+from medcost.core.params import DriftParams, section
+from medcost.drift import (
+    advance_calendar,
+    drift_model,
+    drift_report,
+    drift_summary,
+    feature_statistics,
+    psi_categorical,
+    psi_numeric,
+    quantile_edges,
+    snapshot_gap,
+    std_shift,
+    write_report,
+)
 
 EPS = 1e-4
 CFG = DriftParams(fallback_model="tree", calendar_features=[], psi_bins=10, psi_epsilon=EPS, n_samples=1000, seed=42,
                   max_psi=0.25, max_std_shift=0.5, max_feature_drift=0.2, max_multivariate_drift=0.25,
                   max_prediction_drift=0.15, max_label_drift=0.15)
-COLUMNS = {"numeric": ["a", "b", "flag"], "categorical": ["c"], "target": "y"}
+SPEC = FeatureSpec(key=["client_id", "year"], numeric=["a", "b", "flag"], categorical=["c"], history=["b"], target="y")
 
 
 def term(p: float, q: float) -> float:
@@ -76,7 +93,7 @@ def test_std_shift_by_hand():
 def test_identical_data_has_zero_drift_and_inputs_are_not_modified():
     frame = synthetic(500, seed=1)
     before = frame.copy()
-    stats = feature_statistics(frame, frame, COLUMNS["numeric"], COLUMNS["categorical"], 10, EPS)
+    stats = feature_statistics(frame, frame, SPEC.numeric, SPEC.categorical, 10, EPS)
     assert all(s["psi"] == 0.0 for s in stats.values())
     assert all(s["std_shift"] == 0.0 for c, s in stats.items() if c != "c") and "std_shift" not in stats["c"]
     pd.testing.assert_frame_equal(frame, before)
@@ -95,7 +112,7 @@ def scores(feature: float = 0.01, multivariate: float = 0.0, prediction: float =
             "prediction_drift": {"drift_score": prediction}, "label_drift": {"drift_score": label}}
 
 
-def summary(stats: dict, dc: dict) -> dict:
+def summary(stats: dict, dc: dict) -> DriftSummary:
     return drift_summary(stats, dc, {"psi": 0.0, "std_shift": 0.0}, {"psi": 0.0, "std_shift": 0.0}, "tree",
                          {"train": 10, "test": 5, "scoring": 10}, CFG)
 
@@ -103,19 +120,38 @@ def summary(stats: dict, dc: dict) -> dict:
 def test_verdict_edges_pass_and_every_kind_of_failure_is_named():
     at_limit = summary({"a": {"psi": 0.25, "std_shift": 0.5}, "c": {"psi": 0.25}},
                        scores(feature=0.2, multivariate=0.25, prediction=0.15, label=0.15))
-    assert at_limit["verdict"] == {"passed": True, "failed": []}
+    assert at_limit.verdict == DriftVerdict(passed=True, failed=[])
     over = summary({"a": {"psi": 0.3, "std_shift": math.inf}, "c": {"psi": 0.26}},
                    scores(feature=0.21, multivariate=0.3, prediction=0.2, label=0.2))
-    assert over["verdict"]["passed"] is False
-    assert over["verdict"]["failed"] == ["psi:a", "std_shift:a", "feature_drift:a", "psi:c", "multivariate_drift",
-                              "prediction_drift", "label_drift"]
-    assert over["features"]["a"]["std_shift"] is None  # infinite: no JSON number, but it failed
-    json.dumps(over, allow_nan=False)
+    assert over.verdict.passed is False
+    assert over.verdict.failed == ["psi:a", "std_shift:a", "feature_drift:a", "psi:c", "multivariate_drift",
+                                   "prediction_drift", "label_drift"]
+    assert over.features["a"].std_shift is None  # infinite: no JSON number, but it failed
+    json.dumps(over.model_dump(mode="json"), allow_nan=False)
+
+
+def test_the_summary_file_keeps_its_layout(tmp_path):
+    """Numeric features carry psi and std_shift, categorical ones psi; drift_score where deepchecks scored one."""
+    result = summary({"a": {"psi": 0.3, "std_shift": math.inf}, "b": {"psi": 0.1, "std_shift": 0.2},
+                      "c": {"psi": 0.26}}, scores())
+    write_contract(tmp_path / "drift.json", result)
+    data = json.loads((tmp_path / "drift.json").read_text())
+    assert data["features"] == {"a": {"psi": 0.3, "std_shift": None, "drift_score": 0.01},
+                                "b": {"psi": 0.1, "std_shift": 0.2}, "c": {"psi": 0.26, "drift_score": 0.0}}
+    assert set(data) == {"verdict", "model", "rows", "reference_advanced", "features", "multivariate_drift",
+                         "prediction_drift", "label_drift"}
+    assert data["prediction_drift"] == {"drift_score": 0.0, "psi": 0.0, "std_shift": 0.0}
+    assert read_contract(tmp_path / "drift.json", DriftSummary) == result
+
+
+def verdict(candidate: str | None) -> QualityVerdict:
+    return QualityVerdict(passed=candidate is not None, candidate=candidate, models={}, reason="by hand")
 
 
 def test_drift_model_follows_the_verdict():
-    assert drift_model({"candidate": "linear"}, "tree") == "linear"
-    assert drift_model({"candidate": None}, "tree") == "tree"
+    assert drift_model(verdict("linear"), "tree") == "linear"
+    assert drift_model(verdict(None), "tree") == "tree"
+    assert drift_model(None, "tree") == "tree"
 
 
 def test_params_section_validates(params):
@@ -146,33 +182,35 @@ def predictions(frame: pd.DataFrame) -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def same() -> tuple[dict, list]:
+def same() -> tuple[DriftSummary, list]:
     train, test, scoring = synthetic(1500, 1), synthetic(500, 2), synthetic(1500, 3).drop(columns=["y"])
-    return drift_report(train, test, scoring, COLUMNS, (predictions(train), predictions(scoring)), "tree", CFG)
+    return drift_report(train, test, scoring, SPEC, (predictions(train), predictions(scoring)), "tree", CFG)
 
 
 @pytest.fixture(scope="module")
-def shifted() -> tuple[dict, list]:
+def shifted() -> tuple[DriftSummary, list]:
     train, test, scoring = synthetic(1500, 1), synthetic(500, 2), synthetic(1500, 3, shift=1.0).drop(columns=["y"])
-    return drift_report(train, test, scoring, COLUMNS, (predictions(train), predictions(scoring)), "tree", CFG)
+    return drift_report(train, test, scoring, SPEC, (predictions(train), predictions(scoring)), "tree", CFG)
 
 
 def test_same_distribution_is_no_drift(same):
     result, _ = same
-    assert result["verdict"] == {"passed": True, "failed": []}
-    assert set(result["features"]) == {"a", "b", "flag", "c"}
-    for column, entry in result["features"].items():
-        assert entry["psi"] < 0.05 and entry["drift_score"] < 0.1, column
-    assert result["multivariate_drift"]["drift_score"] < 0.15
-    assert result["rows"] == {"train": 1500, "test": 500, "scoring": 1500}
+    assert result.verdict == DriftVerdict(passed=True, failed=[])
+    assert set(result.features) == {"a", "b", "flag", "c"}
+    for column, entry in result.features.items():
+        assert entry.psi is not None and entry.drift_score is not None, column
+        assert entry.psi < 0.05 and entry.drift_score < 0.1, column
+    assert (result.multivariate_drift["drift_score"] or 0.0) < 0.15
+    assert result.rows == {"train": 1500, "test": 500, "scoring": 1500}
 
 
 def test_a_shifted_feature_is_flagged_by_own_stats_and_deepchecks(shifted):
     result, _ = shifted
-    assert result["verdict"]["passed"] is False
-    failed = result["verdict"]["failed"]
-    a = result["features"]["a"]
-    assert a["std_shift"] == pytest.approx(1.0, abs=0.15) and a["psi"] > 0.5 and a["drift_score"] > 0.3
+    assert result.verdict.passed is False
+    failed = result.verdict.failed
+    a = result.features["a"]
+    assert a.std_shift == pytest.approx(1.0, abs=0.15)
+    assert a.psi is not None and a.psi > 0.5 and a.drift_score is not None and a.drift_score > 0.3
     for flag in ("psi:a", "std_shift:a", "feature_drift:a", "multivariate_drift", "prediction_drift"):
         assert flag in failed
     assert not any(f.endswith((":b", ":flag", ":c")) for f in failed)
@@ -193,8 +231,8 @@ def test_the_report_is_a_self_contained_html_file(shifted, tmp_path):
 
 def test_reruns_give_identical_metrics(same):
     train, test, scoring = synthetic(1500, 1), synthetic(500, 2), synthetic(1500, 3).drop(columns=["y"])
-    again, _ = drift_report(train, test, scoring, COLUMNS, (predictions(train), predictions(scoring)), "tree", CFG)
-    assert json.dumps(again, sort_keys=True) == json.dumps(same[0], sort_keys=True)
+    again, _ = drift_report(train, test, scoring, SPEC, (predictions(train), predictions(scoring)), "tree", CFG)
+    assert again.model_dump_json() == same[0].model_dump_json()
 
 
 def test_calendar_features_are_compared_after_advancing_the_reference():
@@ -207,11 +245,12 @@ def test_calendar_features_are_compared_after_advancing_the_reference():
     pd.testing.assert_frame_equal(train, before)
     np.testing.assert_allclose(advanced["a"] - train["a"], 10.0)
     cfg = DriftParams(**{**CFG.model_dump(), "calendar_features": ["a"]})
-    result, _ = drift_report(train, test, scoring, COLUMNS, (predictions(train), predictions(scoring)), "tree", cfg)
-    assert result["reference_advanced"] == {"a": 10}
-    assert result["features"]["a"]["psi"] < 0.05 and result["features"]["a"]["drift_score"] < 0.1
+    result, _ = drift_report(train, test, scoring, SPEC, (predictions(train), predictions(scoring)), "tree", cfg)
+    assert result.reference_advanced == {"a": 10}
+    a = result.features["a"]
+    assert a.psi is not None and a.psi < 0.05 and a.drift_score is not None and a.drift_score < 0.1
     # features are aligned, predictions are not: the model does predict more for an older population
-    assert result["verdict"] == {"passed": False, "failed": ["prediction_drift"]}
+    assert result.verdict == DriftVerdict(passed=False, failed=["prediction_drift"])
 
 
 def test_calendar_features_need_one_year_per_side_and_must_be_numeric():
@@ -223,16 +262,10 @@ def test_calendar_features_need_one_year_per_side_and_must_be_numeric():
         snapshot_gap(train, scoring)
     cfg = DriftParams(**{**CFG.model_dump(), "calendar_features": ["c"]})
     with pytest.raises(MedcostError, match="drift.calendar_features: c not among the numeric features"):
-        drift_report(train, train, train, COLUMNS, (predictions(train), predictions(train)), "tree", cfg)
+        drift_report(train, train, train, SPEC, (predictions(train), predictions(train)), "tree", cfg)
 
 
 def test_stage_fails_with_one_line_on_a_missing_input(tmp_path, params):
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    import yaml
-
     root = Path(__file__).resolve().parents[2]
     paths = {**params["paths"], **{k: str(tmp_path / f"{k}.parquet") for k in ("train", "test", "scoring")},
              "metrics": str(tmp_path / "metrics"), "reports": str(tmp_path / "reports")}

@@ -10,15 +10,16 @@ import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import create_engine
 
-from medcost.config import ExtractParams, section
-from medcost.db import connect, mask
-from medcost.errors import MedcostError
-from medcost.extract import arrow_schema, convert_column, extract_tables
+from medcost.core.contracts import TableExtract
+from medcost.core.errors import MedcostError
+from medcost.core.params import ExtractParams, section
+from medcost.core.secrets import mask_url
+from medcost.extract import arrow_schema, connect, convert_column, extract_tables, read_query
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run_extract(url: str, params: dict, out_dir: Path, chunk_rows: int | None = None) -> dict:
+def run_extract(url: str, params: dict, out_dir: Path, chunk_rows: int | None = None) -> dict[str, TableExtract]:
     cfg = section(params, "extract", ExtractParams)
     queries = {n: ((ROOT / s.query).read_text(), s.columns) for n, s in cfg.tables.items()}
     bind = {"as_of": cfg.as_of, "history_start": cfg.history_start}
@@ -31,7 +32,7 @@ def test_extract_writes_declared_schema(small_source, params, tmp_path):
     for table, spec in cfg.tables.items():
         written = pq.read_schema(tmp_path / f"{table}.parquet")
         assert written.remove_metadata() == arrow_schema(spec.columns)
-        assert pq.read_metadata(tmp_path / f"{table}.parquet").num_rows == stats[table]["rows"] > 0
+        assert pq.read_metadata(tmp_path / f"{table}.parquet").num_rows == stats[table].rows > 0
 
 
 def test_queries_are_point_in_time(small_source, params, tmp_path):
@@ -133,11 +134,9 @@ def test_wrong_password_is_refused_and_masked():
         connect(url)
     assert "Access denied" in str(err.value)
     assert "wrong-password" not in str(err.value)
-    assert mask(url) in str(err.value)
+    assert mask_url(url) in str(err.value)
 
 
 def test_a_missing_query_file_is_named(tmp_path):
-    from medcost.extract import read_query
-
     with pytest.raises(MedcostError, match=r"extract.tables: query file .*nope.sql: No such file or directory"):
         read_query(tmp_path / "nope.sql")

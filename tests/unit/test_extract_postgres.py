@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import create_engine, text
 
+from medcost.core.errors import MedcostError
 from tests.conftest import require_postgres
 from tests.unit.test_extract import run_extract
 
@@ -33,7 +34,7 @@ def pg_source(small_source, tmp_path_factory):
 def test_postgres_and_sqlite_give_identical_extracts(pg_source, small_source, params, tmp_path):
     pg_stats = run_extract(pg_source, params, tmp_path / "pg", chunk_rows=5000)  # server-side cursor, many chunks
     lite_stats = run_extract(small_source["url"], params, tmp_path / "sqlite")
-    assert pg_stats["claims"]["rows"] == lite_stats["claims"]["rows"]
+    assert pg_stats["claims"].rows == lite_stats["claims"].rows
     for table in ("clients", "claims"):
         pg = pd.read_parquet(tmp_path / "pg" / f"{table}.parquet")
         lite = pd.read_parquet(tmp_path / "sqlite" / f"{table}.parquet")
@@ -43,8 +44,6 @@ def test_postgres_and_sqlite_give_identical_extracts(pg_source, small_source, pa
 
 
 def test_postgres_errors_are_one_line(pg_source, params, tmp_path):
-    from medcost.errors import MedcostError
-
     broken = pg_source.replace(SCHEMA, "no_such_schema")
     with pytest.raises(MedcostError) as err:
         run_extract(broken, params, tmp_path)

@@ -7,22 +7,17 @@ import logging
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
-from medcost import notify
-from medcost.cli import load_dotenv_file
-from tests.unit.test_registry import (  # noqa: F401 (data, empty_store: shared module fixtures)
-    MODEL,
-    data,
-    empty_store,
-    new_store,
-    run_stage,
-    write_project,
-)
+from medcost.core import notify
+from medcost.core.contracts import PromotionDecision, RmsePair, VerdictFlags
+from medcost.core.secrets import load_dotenv_file, mask_url
+from tests.unit.test_promote import MODEL, build_data, create_empty_store, new_store, run_stage, write_project
 
 TOKEN = "T0K3N-do-not-log"
 
@@ -37,7 +32,7 @@ class Hook:
         hook = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            def do_POST(self) -> None:  # http.server's naming
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 hook.received.append({"path": self.path, "type": self.headers.get("Content-Type"),
                                       "json": json.loads(body)})
@@ -51,6 +46,16 @@ class Hook:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/{TOKEN}?key={TOKEN}"
+
+
+@pytest.fixture(scope="module")
+def data() -> dict[str, Any]:
+    return build_data()
+
+
+@pytest.fixture(scope="module")
+def empty_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return create_empty_store(tmp_path_factory.mktemp("template"))
 
 
 @pytest.fixture()
@@ -141,19 +146,33 @@ def test_the_url_can_come_from_dotenv(hook, monkeypatch, tmp_path):
     assert len(hook.received) == 1
 
 
-def test_mask_url_keeps_scheme_and_host_only():
-    assert notify.mask_url("https://user:pw@hooks.example.com/services/T0/B1/xyz?token=1") == "https://hooks.example.com"
-    assert notify.mask_url("http://127.0.0.1:8080/x") == "http://127.0.0.1:8080"
-    assert notify.mask_url("not a url") == "<unparseable URL>"
+def test_a_webhook_url_is_shown_as_scheme_and_host_only():
+    assert mask_url("https://user:pw@hooks.example.com/services/T0/B1/xyz?token=1", keep_path=False) == \
+        "https://hooks.example.com"
+    assert mask_url("http://127.0.0.1:8080/x", keep_path=False) == "http://127.0.0.1:8080"
+    assert mask_url("not a url", keep_path=False) == "<unparseable URL>"
     assert notify.post_json("ftp://example.com/x", {}) is False
 
 
+def decision(*, changed: bool, passed: bool, version: int = 2) -> PromotionDecision:
+    before = {"challenger": 1, "champion": 1}
+    after = {"challenger": version, "champion": version if changed else 1, **({"previous": 1} if changed else {})}
+    return PromotionDecision(
+        model_name=MODEL, tracking_uri="sqlite:///mlflow.db", candidate="tree", model_sha256="ab" * 32,
+        version=version, registered_new_version=True, lifecycle="active" if passed else "archived",
+        verdicts=VerdictFlags(passed=passed, quality=passed, drift=True), rmse=RmsePair(candidate=9.5, champion=10.0),
+        champion_before=1, champion_after=after["champion"], champion_changed=changed, aliases_before=before,
+        aliases_after=after, reasons=["test RMSE 9.5 beats the champion (version 1) 10"])
+
+
 def test_promotion_event():
-    promoted = notify.promotion_event({"champion_changed": True, "verdicts": {"passed": True}, "version": 2})
-    assert promoted["event"] == "promoted" and promoted["version"] == 2
-    failed = notify.promotion_event({"champion_changed": False, "verdicts": {"passed": False}})
-    assert failed["event"] == "gate_failed"
-    assert notify.promotion_event({"champion_changed": False, "verdicts": {"passed": True}}) is None
+    promoted = notify.promotion_event(decision(changed=True, passed=True).model_dump())
+    assert promoted is not None and promoted["event"] == "promoted" and promoted["version"] == 2
+    assert promoted["champion_after"] == 2 and promoted["aliases_after"]["previous"] == 1
+    assert "tracking_uri" not in promoted and "model_sha256" not in promoted
+    failed = notify.promotion_event(decision(changed=False, passed=False).model_dump())
+    assert failed is not None and failed["event"] == "gate_failed"
+    assert notify.promotion_event(decision(changed=False, passed=True).model_dump()) is None
 
 
 # --------------------------------------------------------------------------- through the promote stage

@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from medcost.config import SplitParams, section
-from medcost.errors import MedcostError
+from medcost.core.errors import MedcostError
+from medcost.core.params import SplitParams, section
 from medcost.split import split_train_test, target_strata, training_and_scoring
 
 KEY = ["client_id", "year"]

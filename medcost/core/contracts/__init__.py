@@ -1,0 +1,71 @@
+"""Typed contracts: one pydantic model per JSON file a stage writes and another reads.
+
+Writer and reader use the same model (:func:`write_contract`, :func:`read_contract`), and so
+do the tests. The catalog (:mod:`medcost.core.catalog`) says where each file lives.
+"""
+
+from medcost.core.contracts.base import (
+    Contract,
+    Number,
+    read_contract,
+    write_contract,
+)
+from medcost.core.contracts.data import (
+    ExpectationFailure,
+    ExtractMetrics,
+    LoadReceipt,
+    SuiteResult,
+    TableExtract,
+    ValidationMeta,
+    ValidationReport,
+)
+from medcost.core.contracts.models import (
+    DriftSummary,
+    DriftVerdict,
+    Evaluation,
+    EvaluationData,
+    FeatureDrift,
+    GateResult,
+    HoldoutScores,
+    ModelScores,
+    ModelVerdict,
+    QualityVerdict,
+    TrainScores,
+)
+from medcost.core.contracts.registry import (
+    PredictedCost,
+    PredictSummary,
+    PromotionDecision,
+    RmsePair,
+    VerdictFlags,
+)
+
+__all__ = [
+    "Contract",
+    "DriftSummary",
+    "DriftVerdict",
+    "Evaluation",
+    "EvaluationData",
+    "ExpectationFailure",
+    "ExtractMetrics",
+    "FeatureDrift",
+    "GateResult",
+    "HoldoutScores",
+    "LoadReceipt",
+    "ModelScores",
+    "ModelVerdict",
+    "Number",
+    "PredictSummary",
+    "PredictedCost",
+    "PromotionDecision",
+    "QualityVerdict",
+    "RmsePair",
+    "SuiteResult",
+    "TableExtract",
+    "TrainScores",
+    "ValidationMeta",
+    "ValidationReport",
+    "VerdictFlags",
+    "read_contract",
+    "write_contract",
+]

@@ -1,0 +1,101 @@
+"""Contracts of the data stages: extract's metrics, load's receipt and validate's report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field, model_serializer, model_validator
+
+from medcost.core.contracts.base import Contract
+
+# ------------------------------------------------------------------ extract -> validate
+
+
+class TableExtract(Contract):
+    rows: int = Field(ge=0)
+    columns: int = Field(ge=1)
+    seconds: float | None = None  # volatile; kept only until the run log takes it
+
+
+class ExtractMetrics(Contract):
+    """metrics/extract.json: what extract read from the source."""
+
+    source: str  # the dialect (sqlite, postgresql, ...), never the URL
+    as_of: str
+    history_start: str
+    tables: dict[str, TableExtract]
+
+
+# ------------------------------------------------------------------ load -> validate, split
+
+
+class LoadReceipt(Contract):
+    """The load receipt: exactly which lakehouse version holds the rows transform produced."""
+
+    backend: str
+    table: str
+    version: int = Field(ge=0)
+    rows: int = Field(ge=0)
+    years: list[int]
+    key: list[str]
+    columns: list[str]
+    content_hash: str
+    dtypes: dict[str, str] | None = None  # hopsworks: the dtypes to restore on reading
+
+    @model_serializer(mode="wrap")
+    def _drop_absent(self, handler: Any) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        return {k: v for k, v in data.items() if not (k == "dtypes" and v is None)}
+
+
+# ------------------------------------------------------------------ validate -> split
+
+
+class ExpectationFailure(Contract):
+    """One failed expectation, as a person reads it (optional keys are left out when empty)."""
+
+    expectation: str
+    column: str | None
+    unexpected_count: int | None
+    unexpected_percent: float | None = None
+    examples: list[Any] | None = None
+    observed: Any = None
+    where: str | None = None
+    error: str | None = None
+
+    @model_serializer(mode="wrap")
+    def _drop_empty(self, handler: Any) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        optional = ("unexpected_percent", "examples", "observed", "where", "error")
+        return {k: v for k, v in data.items() if not (k in optional and v is None)}
+
+
+class SuiteResult(Contract):
+    rows: int
+    expectations: int
+    evaluated: int
+    passed: int
+    failed: int
+    success_percent: float
+    failures: list[ExpectationFailure]
+
+    @model_validator(mode="after")
+    def _counts_add_up(self) -> SuiteResult:
+        if self.passed + self.failed != self.evaluated or self.failed != len(self.failures):
+            raise ValueError(f"{self.passed} passed + {self.failed} failed != {self.evaluated} evaluated "
+                             f"or != {len(self.failures)} failures listed")
+        return self
+
+
+class ValidationMeta(Contract):
+    expectations: int
+    results: int
+    problems: list[str]
+
+
+class ValidationReport(Contract):
+    """metrics/validate.json: the data-quality gate's results per suite, and the checks of the validation."""
+
+    success: bool
+    suites: dict[str, SuiteResult]
+    meta: ValidationMeta

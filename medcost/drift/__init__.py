@@ -1,0 +1,34 @@
+"""The drift stage: the scoring snapshot against the training features, by own statistics and deepchecks."""
+
+from medcost.drift.checks import quiet_deepchecks, run_deepchecks
+from medcost.drift.report import write_report
+from medcost.drift.statistics import (
+    MISSING,
+    advance_calendar,
+    feature_statistics,
+    psi_categorical,
+    psi_numeric,
+    quantile_edges,
+    require_columns,
+    snapshot_gap,
+    std_shift,
+)
+from medcost.drift.summary import drift_model, drift_report, drift_summary
+
+__all__ = [
+    "MISSING",
+    "advance_calendar",
+    "drift_model",
+    "drift_report",
+    "drift_summary",
+    "feature_statistics",
+    "psi_categorical",
+    "psi_numeric",
+    "quantile_edges",
+    "quiet_deepchecks",
+    "require_columns",
+    "run_deepchecks",
+    "snapshot_gap",
+    "std_shift",
+    "write_report",
+]

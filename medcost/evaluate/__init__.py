@@ -1,0 +1,16 @@
+"""The evaluate stage: test-set metrics of every model against a baseline, plot data and permutation importances."""
+
+from medcost.evaluate.importance import importance_tables, permutation_importances
+from medcost.evaluate.plots import scatter_figure, write_plots
+from medcost.evaluate.scoring import decile_table, evaluate_models, log_scores, oracle_frame
+
+__all__ = [
+    "decile_table",
+    "evaluate_models",
+    "importance_tables",
+    "log_scores",
+    "oracle_frame",
+    "permutation_importances",
+    "scatter_figure",
+    "write_plots",
+]

@@ -1,0 +1,18 @@
+"""The extract stage: bound SQL queries on the source database, streamed to typed Parquet files."""
+
+from medcost.extract.convert import ARROW_TYPES, arrow_schema, convert_column
+from medcost.extract.source import SOURCE_URL_ENV, connect, source_url
+from medcost.extract.stream import extract_table, extract_tables, read_query, stream_query
+
+__all__ = [
+    "ARROW_TYPES",
+    "SOURCE_URL_ENV",
+    "arrow_schema",
+    "connect",
+    "convert_column",
+    "extract_table",
+    "extract_tables",
+    "read_query",
+    "source_url",
+    "stream_query",
+]

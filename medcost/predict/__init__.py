@@ -1,0 +1,12 @@
+"""The predict stage: the registry champion's predicted cost for every client of the scoring snapshot."""
+
+from medcost.predict.predict import (
+    PREDICTION_COLUMNS,
+    load_champion,
+    predict_frame,
+    stale_predicate,
+    summary,
+    upsert_predictions,
+)
+
+__all__ = ["PREDICTION_COLUMNS", "load_champion", "predict_frame", "stale_predicate", "summary", "upsert_predictions"]

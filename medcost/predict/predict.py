@@ -1,0 +1,97 @@
+"""Batch predictions: the champion's predicted cost for every client of the scoring snapshot.
+
+The champion is resolved once (alias -> version number) and that exact version is loaded
+(``models:/<name>/<version>``, the same model as ``models:/<name>@champion``), so the version
+written beside each prediction is the one that made it, even if the alias moves meanwhile.
+Inputs go through the model's own signature (the columns and types it was logged with),
+exactly as ``mlflow models serve`` does, so the batch and the REST endpoint agree.
+
+The predictions are upserted into a Delta table on (client key, model_version) through
+load's one Delta upsert: rerunning with the same champion gives the same table, and each
+champion's predictions are kept side by side.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from medcost.core.contracts import PredictedCost, PredictSummary
+from medcost.core.errors import MedcostError
+from medcost.load import upsert_delta
+from medcost.promote import champion_version, mlflow_session, pyfunc_predict
+
+if TYPE_CHECKING:
+    from mlflow.pyfunc import PyFuncModel
+
+log = logging.getLogger(__name__)
+
+PREDICTION_COLUMNS = ["predicted_cost", "model_name", "model_version"]
+VERSION_COLUMN = "model_version"
+
+
+def load_champion(name: str, uri: str) -> tuple[PyFuncModel, int]:
+    """The champion of registered model ``name`` (pyfunc) and its version number."""
+    with mlflow_session(uri) as client:
+        version = champion_version(client, name, uri)
+        import mlflow.pyfunc
+
+        model = mlflow.pyfunc.load_model(f"models:/{name}/{version}")
+    log.info("loaded %s version %d (alias champion)", name, version)
+    return model, version
+
+
+def predict_frame(model: PyFuncModel, frame: pd.DataFrame, key: Sequence[str], model_name: str,
+                  version: int) -> pd.DataFrame:
+    """One row per row of ``frame``: its key, ``predicted_cost``, ``model_name``, ``model_version``."""
+    missing = [c for c in key if c not in frame.columns]
+    if missing:
+        raise MedcostError(f"scoring snapshot: key column(s) {', '.join(missing)} missing")
+    if frame.empty:
+        raise MedcostError("scoring snapshot: no rows to predict")
+    if frame.duplicated(list(key)).any():
+        raise MedcostError(f"scoring snapshot: duplicate keys ({', '.join(key)})")
+    predicted = pyfunc_predict(model, frame)
+    if len(predicted) != len(frame):
+        raise MedcostError(f"model returned {len(predicted)} predictions for {len(frame)} rows")
+    if not np.isfinite(predicted).all():
+        raise MedcostError(f"model returned {int((~np.isfinite(predicted)).sum())} non-finite prediction(s)")
+    out = frame[list(key)].reset_index(drop=True).copy()
+    out["predicted_cost"] = predicted
+    out["model_name"] = model_name
+    out[VERSION_COLUMN] = np.int64(version)
+    return out
+
+
+def summary(predictions: pd.DataFrame) -> PredictSummary:
+    """Deterministic facts about a prediction run (metrics/predict.json)."""
+    cost = predictions["predicted_cost"]
+    return PredictSummary(
+        model_name=str(predictions["model_name"].iloc[0]),
+        model_version=int(predictions[VERSION_COLUMN].iloc[0]),
+        rows=len(predictions),
+        years=sorted(int(y) for y in predictions["year"].unique()) if "year" in predictions else [],
+        predicted_cost=PredictedCost(total=float(cost.sum()), mean=float(cost.mean()),
+                                     p50=float(cost.quantile(0.5)), p99=float(cost.quantile(0.99))),
+    )
+
+
+def stale_predicate(predictions: pd.DataFrame) -> str:
+    """The table rows a prediction run replaces: those of its model version(s) and year(s)."""
+    versions = ", ".join(str(int(v)) for v in sorted(predictions[VERSION_COLUMN].unique()))
+    years = ", ".join(str(int(y)) for y in sorted(predictions["year"].unique()))
+    return f"t.{VERSION_COLUMN} IN ({versions}) AND t.year IN ({years})"
+
+
+def upsert_predictions(predictions: pd.DataFrame, path: str | Path, key: Sequence[str]) -> int:
+    """Upsert ``predictions`` into the Delta table at ``path`` on (``key``, model_version); return its version.
+
+    Rows of the same model version and year that are no longer predicted are deleted, so a
+    (year, model_version) slice always equals the last prediction run of that version.
+    """
+    return upsert_delta(predictions, path, [*key, VERSION_COLUMN], stale_predicate(predictions))

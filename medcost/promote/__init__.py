@@ -1,0 +1,119 @@
+"""The promote stage: log the candidate model to MLflow, register a version and move the registry aliases.
+
+MLflow 3 replaced registry stages with aliases. medcost keeps ONE registered model
+(``promote.model_name``) and this lifecycle:
+
+- **register**: each distinct model file (sha256, stored as the version tag ``model_sha256``)
+  becomes one version, with alias ``challenger`` (the newest version). Promoting the same
+  file again registers nothing and logs no new run: it re-applies the verdicts to the
+  existing version.
+- **champion** (production): only if the quality and drift verdicts pass AND the candidate's
+  RMSE on the current test set beats the current champion's, scored on the same rows
+  (``models:/<name>@champion`` loaded with pyfunc). The replaced champion gets ``previous``.
+- **archived**: a version failing its gates is tagged ``lifecycle=archived`` and never gets
+  ``champion`` (if its verdicts pass on a later run, it is re-evaluated).
+- **rollback**: ``champion`` goes back to the version holding ``previous``; the version rolled
+  back from is archived with ``archived_reason=rollback`` (promote never re-promotes it) and
+  ``previous`` is removed, so a second rollback says there is nothing to roll back to.
+
+Every version carries its lineage as tags: git commit, the DVC hashes (dvc.lock) of the
+data and model file it came from, the params sections, the verdicts and the DVC
+experiment name when run by ``dvc exp run``.
+
+Modules: :mod:`~medcost.promote.session` (tracking store, client, lock),
+:mod:`~medcost.promote.signature` (model inputs), :mod:`~medcost.promote.lineage` (tags),
+:mod:`~medcost.promote.decision` (verdicts, candidate, crown or not) and
+:mod:`~medcost.promote.registry` (the registry operations). The command line
+(``python -m medcost.registry status|rollback``) is the :mod:`medcost.registry` tool.
+"""
+
+from medcost.promote.decision import Verdicts, choose_candidate, decide, read_verdicts
+from medcost.promote.lineage import (
+    dvc_hashes,
+    file_sha256,
+    flatten,
+    git_commit,
+    lineage_tags,
+    run_metrics,
+    verdict_tags,
+)
+from medcost.promote.registry import (
+    MODEL_DESCRIPTION,
+    Promotion,
+    champion_version,
+    current_aliases,
+    find_version,
+    model_exists,
+    promote,
+    rollback,
+    status,
+)
+from medcost.promote.session import (
+    ACTIVE,
+    ALIASES,
+    ARCHIVED,
+    CHALLENGER,
+    CHAMPION,
+    DEFAULT_TRACKING_URI,
+    PREVIOUS,
+    default_artifact_location,
+    is_mlflow_error,
+    mlflow_session,
+    quiet_mlflow,
+    registry_lock,
+    tracking_uri,
+)
+from medcost.promote.signature import (
+    TRUSTED_MODULES,
+    coerce_inputs,
+    input_types,
+    model_signature,
+    pyfunc_input_types,
+    pyfunc_predict,
+    rmse,
+    skops_trusted_types,
+)
+
+__all__ = [
+    "ACTIVE",
+    "ALIASES",
+    "ARCHIVED",
+    "CHALLENGER",
+    "CHAMPION",
+    "DEFAULT_TRACKING_URI",
+    "MODEL_DESCRIPTION",
+    "PREVIOUS",
+    "TRUSTED_MODULES",
+    "Promotion",
+    "Verdicts",
+    "champion_version",
+    "choose_candidate",
+    "coerce_inputs",
+    "current_aliases",
+    "decide",
+    "default_artifact_location",
+    "dvc_hashes",
+    "file_sha256",
+    "find_version",
+    "flatten",
+    "git_commit",
+    "input_types",
+    "is_mlflow_error",
+    "lineage_tags",
+    "mlflow_session",
+    "model_exists",
+    "model_signature",
+    "promote",
+    "pyfunc_input_types",
+    "pyfunc_predict",
+    "quiet_mlflow",
+    "read_verdicts",
+    "registry_lock",
+    "rmse",
+    "rollback",
+    "run_metrics",
+    "skops_trusted_types",
+    "status",
+    "tracking_uri",
+    "verdict_tags",
+]

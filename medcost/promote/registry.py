@@ -1,0 +1,300 @@
+"""The MLflow Model Registry: log and register a candidate, move the aliases, roll back, and show the status.
+
+Each distinct model file (its sha256, the version tag ``model_sha256``) is one version;
+promoting the same file again registers nothing and logs no new run, it re-applies the
+verdicts to the existing version. See :mod:`medcost.promote` for the lifecycle.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from medcost.core.contracts import PromotionDecision, RmsePair
+from medcost.core.errors import MedcostError, summarise
+from medcost.core.features import FeatureSpec
+from medcost.core.numbers import round_floats
+from medcost.core.secrets import mask_url, redact
+from medcost.promote.decision import Verdicts, decide
+from medcost.promote.lineage import flatten, verdict_tags
+from medcost.promote.session import (
+    ACTIVE,
+    ARCHIVED,
+    CHALLENGER,
+    CHAMPION,
+    PREVIOUS,
+    REASON_GATES,
+    REASON_ROLLBACK,
+    TAG_ARCHIVED_REASON,
+    TAG_LIFECYCLE,
+    TAG_SHA,
+    mlflow_session,
+    registry_lock,
+)
+from medcost.promote.signature import (
+    coerce_inputs,
+    input_types,
+    model_signature,
+    pyfunc_predict,
+    rmse,
+    skops_trusted_types,
+)
+
+if TYPE_CHECKING:  # heavy: imported inside the functions that need it
+    from mlflow import MlflowClient
+    from mlflow.entities.model_registry import ModelVersion
+
+log = logging.getLogger(__name__)
+
+MODEL_DESCRIPTION = (
+    "Next year's medical cost per insured client (medcost). Aliases: champion = served and used for "
+    "batch predictions; challenger = newest version; previous = the champion before (rollback target). "
+    "Versions tagged lifecycle=archived failed their gates or were rolled back."
+)
+
+
+def model_exists(client: MlflowClient, name: str) -> bool:
+    """Whether the registered model ``name`` exists."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        client.get_registered_model(name)
+    except MlflowException as exc:
+        if exc.error_code == "RESOURCE_DOES_NOT_EXIST":
+            return False
+        raise
+    return True
+
+
+def current_aliases(client: MlflowClient, name: str) -> dict[str, int]:
+    """The registered model's aliases (alias -> version number); empty when the model does not exist."""
+    if not model_exists(client, name):
+        return {}
+    aliases = client.get_registered_model(name).aliases or {}
+    return {alias: int(version) for alias, version in sorted(aliases.items())}
+
+
+def champion_version(client: MlflowClient, name: str, uri: str) -> int:
+    """The version holding ``champion``, or a one-line error saying to run promote."""
+    version = current_aliases(client, name).get(CHAMPION)
+    if version is None:
+        raise MedcostError(f"no champion for registered model '{name}' in {mask_url(uri)}: "
+                           "run promote first (dvc repro promote)")
+    return version
+
+
+def find_version(client: MlflowClient, name: str, sha256: str) -> ModelVersion | None:
+    """The version registered for the model file with this sha256, if any (the oldest one)."""
+    if not model_exists(client, name):
+        return None
+    found = client.search_model_versions(f"name = '{name}' and tags.{TAG_SHA} = '{sha256}'")
+    return min(found, key=lambda mv: int(mv.version)) if found else None
+
+
+@dataclass(frozen=True)
+class Promotion:
+    """Everything promote needs, gathered by the stage (no file access in the registry code)."""
+
+    model_name: str
+    experiment: str
+    candidate: str                     # "tree" | "linear": which trained model
+    model: Any                         # the fitted scikit-learn pipeline
+    model_sha256: str                  # of the model file: the version's identity
+    test: pd.DataFrame                 # the test set, with the target
+    spec: FeatureSpec
+    verdicts: Verdicts                 # read_verdicts(...)
+    metrics: dict[str, float]          # logged to the run
+    params: dict[str, Any]             # params sections, logged to the run (flattened) and as version tags
+    tags: dict[str, str]               # lineage_tags(...)
+    artifacts: list[tuple[str, Path]] = field(default_factory=list)  # (run artifact folder, local file or folder)
+    min_rmse_improvement: float = 0.0
+    input_example_rows: int = 5
+
+
+def promote(p: Promotion, uri: str, artifact_location: str | None = None) -> PromotionDecision:
+    """Log, register and maybe crown ``p``'s model; return the decision (deterministic fields only)."""
+    types = input_types(p.model, p.spec)
+    if p.spec.target not in p.test.columns:
+        raise MedcostError(f"test set: target column {p.spec.target} missing")
+    x_test = coerce_inputs(p.test, types, "test set")
+    y_test = p.test[p.spec.target].to_numpy(dtype="float64")
+    candidate_rmse = rmse(y_test, np.asarray(p.model.predict(x_test), dtype="float64"))
+    log.info("candidate %s (sha256 %s): test RMSE %.6g", p.candidate, p.model_sha256[:12], candidate_rmse)
+    passed = p.verdicts.passed
+
+    with registry_lock(uri), mlflow_session(uri) as client:
+        before = current_aliases(client, p.model_name)
+        existing = find_version(client, p.model_name, p.model_sha256)
+        champion = before.get(CHAMPION)
+
+        registered = existing is None
+        archived_reason: str | None = None
+        if existing is None:
+            version = _log_and_register(client, p, types, x_test, candidate_rmse, artifact_location)
+        else:
+            version = int(existing.version)
+            if existing.tags.get(TAG_LIFECYCLE) == ARCHIVED:
+                archived_reason = existing.tags.get(TAG_ARCHIVED_REASON)
+            log.info("model file already registered as %s version %d: no new version", p.model_name, version)
+            for key, value in verdict_tags(p.verdicts, candidate_rmse).items():
+                client.set_model_version_tag(p.model_name, str(version), key, value)
+
+        champion_rmse, champion_error = None, None
+        if champion is not None and champion != version and passed:
+            champion_rmse, champion_error = _score_version(p.model_name, champion, p.test, y_test)
+
+        crowned, reasons = decide(version=version, verdict_passed=passed, archived_reason=archived_reason,
+                                  champion=champion, candidate_rmse=candidate_rmse, champion_rmse=champion_rmse,
+                                  champion_error=champion_error, min_improvement=p.min_rmse_improvement)
+        lifecycle = _apply(client, p.model_name, version, registered=registered, crowned=crowned,
+                           verdict_passed=passed, champion=champion, archived_reason=archived_reason)
+        after = current_aliases(client, p.model_name)
+
+    reasons = [*p.verdicts.reasons, *reasons]
+    for reason in reasons:
+        log.info("%s version %d: %s", p.model_name, version, reason)
+    return PromotionDecision(
+        model_name=p.model_name,
+        tracking_uri=mask_url(uri),
+        candidate=p.candidate,
+        model_sha256=p.model_sha256,
+        version=version,
+        registered_new_version=registered,
+        lifecycle=lifecycle,
+        verdicts=p.verdicts.flags(),
+        rmse=RmsePair(candidate=round_floats(candidate_rmse), champion=round_floats(champion_rmse)),
+        champion_before=champion,
+        champion_after=after.get(CHAMPION),
+        champion_changed=after.get(CHAMPION) != champion,
+        aliases_before=before,
+        aliases_after=after,
+        reasons=redact(reasons),
+    )
+
+
+def _log_and_register(client: MlflowClient, p: Promotion, types: Mapping[str, str], x_test: pd.DataFrame,
+                      candidate_rmse: float, artifact_location: str | None) -> int:
+    import mlflow
+    import mlflow.sklearn
+
+    experiment = client.get_experiment_by_name(p.experiment)
+    if experiment is None:
+        experiment_id = client.create_experiment(p.experiment, artifact_location=artifact_location)
+        log.info("created MLflow experiment '%s' (artifacts: %s)", p.experiment, artifact_location or "server default")
+    else:
+        experiment_id = experiment.experiment_id
+    if not model_exists(client, p.model_name):
+        client.create_registered_model(p.model_name, description=MODEL_DESCRIPTION)
+
+    run_tags = {k: v for k, v in p.tags.items() if not k.startswith("params.")}
+    with mlflow.start_run(experiment_id=experiment_id, run_name=f"{p.candidate}-{p.model_sha256[:12]}",
+                          tags=run_tags) as run:
+        mlflow.log_params({k: str(v) for k, v in flatten(redact(p.params)).items()})
+        mlflow.log_metrics({**p.metrics, "promote.test_rmse": candidate_rmse})
+        info = mlflow.sklearn.log_model(
+            p.model,
+            name="model",
+            signature=model_signature(types),
+            input_example=x_test.head(p.input_example_rows),
+            serialization_format="skops",
+            skops_trusted_types=skops_trusted_types(p.model),
+            # explicit requirements: no slow subprocess inferring them from the model
+            pip_requirements=mlflow.sklearn.get_default_pip_requirements(include_skops=True),
+        )
+        for folder, path in p.artifacts:
+            if path.is_dir():
+                mlflow.log_artifacts(str(path), artifact_path=folder)
+            elif path.is_file():
+                mlflow.log_artifact(str(path), artifact_path=folder)
+        log.info("logged run %s in experiment '%s'", run.info.run_id, p.experiment)
+
+    tags = {**p.tags, **verdict_tags(p.verdicts, candidate_rmse),
+            TAG_LIFECYCLE: ACTIVE if p.verdicts.passed else ARCHIVED}
+    if not p.verdicts.passed:
+        tags[TAG_ARCHIVED_REASON] = REASON_GATES
+    # One call creates the version with all its tags, model_sha256 included: no untagged version on a crash.
+    created = mlflow.register_model(info.model_uri, p.model_name, tags=tags)
+    log.info("registered %s version %s", p.model_name, created.version)
+    return int(created.version)
+
+
+def _score_version(name: str, version: int, test: pd.DataFrame, y_test: np.ndarray) -> tuple[float | None, str | None]:
+    """The test RMSE of a registered version, or None and why it cannot score the test set."""
+    import mlflow.pyfunc
+
+    try:
+        model = mlflow.pyfunc.load_model(f"models:/{name}/{version}")
+        value = rmse(y_test, pyfunc_predict(model, test))
+    except MedcostError as exc:
+        return None, str(exc)
+    except Exception as exc:  # a model that cannot load or predict the current features
+        log.warning("champion %s version %d cannot score the test set: %s", name, version, summarise(exc))
+        return None, summarise(exc)
+    log.info("champion %s version %d: test RMSE %.6g", name, version, value)
+    return value, None
+
+
+def _apply(client: MlflowClient, name: str, version: int, *, registered: bool, crowned: bool,
+           verdict_passed: bool, champion: int | None, archived_reason: str | None) -> str:
+    """Move the aliases and the lifecycle tag; return the version's lifecycle."""
+    v = str(version)
+    if registered:
+        client.set_registered_model_alias(name, CHALLENGER, v)
+    if crowned:
+        if champion is not None:
+            client.set_registered_model_alias(name, PREVIOUS, str(champion))
+        client.set_registered_model_alias(name, CHAMPION, v)
+    if not verdict_passed and champion != version:
+        client.set_model_version_tag(name, v, TAG_LIFECYCLE, ARCHIVED)
+        if archived_reason != REASON_ROLLBACK:
+            client.set_model_version_tag(name, v, TAG_ARCHIVED_REASON, REASON_GATES)
+        return ARCHIVED
+    if verdict_passed and archived_reason == REASON_GATES:  # passes now: back in the race
+        client.set_model_version_tag(name, v, TAG_LIFECYCLE, ACTIVE)
+        client.delete_model_version_tag(name, v, TAG_ARCHIVED_REASON)
+        return ACTIVE
+    return ARCHIVED if archived_reason else ACTIVE
+
+
+def rollback(client: MlflowClient, name: str, uri: str) -> dict[str, Any]:
+    """Move ``champion`` to the version holding ``previous``; archive the one rolled back from; drop ``previous``."""
+    if not model_exists(client, name):
+        raise MedcostError(f"rollback: no registered model '{name}' in {mask_url(uri)}: run promote first")
+    before = current_aliases(client, name)
+    target, current = before.get(PREVIOUS), before.get(CHAMPION)
+    if target is None:
+        shown = f"version {current}" if current is not None else "none"
+        raise MedcostError(f"rollback: no version of '{name}' holds alias '{PREVIOUS}' (champion: {shown}): "
+                           "nothing to roll back to")
+    client.set_registered_model_alias(name, CHAMPION, str(target))
+    client.delete_registered_model_alias(name, PREVIOUS)
+    if current is not None and current != target:
+        client.set_model_version_tag(name, str(current), TAG_LIFECYCLE, ARCHIVED)
+        client.set_model_version_tag(name, str(current), TAG_ARCHIVED_REASON, REASON_ROLLBACK)
+    after = current_aliases(client, name)
+    log.info("rolled back %s: champion version %s -> version %d", name, current, target)
+    return {"model_name": name, "champion_before": current, "champion_after": target,
+            "archived": current if current != target else None, "aliases_before": before, "aliases_after": after}
+
+
+def status(client: MlflowClient, name: str) -> dict[str, Any]:
+    """Aliases and each version's lifecycle, newest first."""
+    if not model_exists(client, name):
+        return {"model_name": name, "aliases": {}, "versions": []}
+    aliases = current_aliases(client, name)
+    by_version: dict[int, list[str]] = {}
+    for alias, version in aliases.items():
+        by_version.setdefault(version, []).append(alias)
+    versions = sorted(client.search_model_versions(f"name = '{name}'"), key=lambda mv: -int(mv.version))
+    return {"model_name": name, "aliases": aliases, "versions": [
+        {"version": int(mv.version), "aliases": sorted(by_version.get(int(mv.version), [])),
+         "lifecycle": mv.tags.get(TAG_LIFECYCLE, ACTIVE), "archived_reason": mv.tags.get(TAG_ARCHIVED_REASON),
+         "candidate": mv.tags.get("candidate"), "test_rmse": mv.tags.get("test_rmse"),
+         "verdict": mv.tags.get("verdict.passed"), "git_commit": mv.tags.get("git_commit")}
+        for mv in versions]}

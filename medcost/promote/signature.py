@@ -1,0 +1,109 @@
+"""A logged model's inputs: its MLflow signature, typing a frame for it, predicting with it, and its skops types.
+
+Batch predictions, the REST server and promote's champion scoring all type their inputs
+by the model's own signature, so they agree on every row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from medcost.core.errors import MedcostError
+from medcost.core.features import FeatureSpec
+from medcost.core.metrics import paired_arrays
+
+if TYPE_CHECKING:  # heavy: imported inside the functions that need it
+    from mlflow.models import ModelSignature
+    from mlflow.pyfunc import PyFuncModel
+
+TRUSTED_MODULES = ("sklearn", "numpy", "scipy", "functools")
+"""Top-level modules whose types the skops model format may load (medcost's pipelines hold only these)."""
+
+
+def input_types(model: Any, spec: FeatureSpec) -> dict[str, str]:
+    """MLflow type of each column the model reads: ``double`` for numeric, ``string`` for categorical.
+
+    The columns are the fitted pipeline's own (``feature_names_in_``) when it has them.
+    """
+    names = list(getattr(model, "feature_names_in_", [])) or spec.inputs
+    strings, numbers = set(spec.categorical), set(spec.numeric)
+    unknown = [c for c in names if c not in strings and c not in numbers]
+    if unknown:
+        raise MedcostError(f"model input: column(s) {', '.join(unknown)} are neither numeric nor categorical "
+                           "in the transform params (params changed since training?)")
+    return {c: ("string" if c in strings else "double") for c in names}
+
+
+def model_signature(types: Mapping[str, str]) -> ModelSignature:
+    """Every input column required (a request missing one is refused); NaN/None allowed as values."""
+    from mlflow.models import ModelSignature
+    from mlflow.types import ColSpec, DataType, Schema, TensorSpec
+
+    inputs = Schema([ColSpec(DataType[kind], name, required=True) for name, kind in types.items()])
+    outputs = Schema([TensorSpec(np.dtype("float64"), (-1,))])
+    return ModelSignature(inputs=inputs, outputs=outputs)
+
+
+def coerce_inputs(frame: pd.DataFrame, types: Mapping[str, str], what: str = "model input") -> pd.DataFrame:
+    """The ``types`` columns of ``frame`` as the signature wants them (a new frame).
+
+    double -> float64 (missing: NaN), long/integer -> int64, string -> object (missing: None).
+    """
+    missing = [c for c in types if c not in frame.columns]
+    if missing:
+        raise MedcostError(f"{what}: column(s) {', '.join(missing)} missing")
+    out: dict[str, Any] = {}
+    for name, kind in types.items():
+        column = frame[name]
+        if kind in ("double", "float"):
+            try:
+                out[name] = pd.to_numeric(column, errors="raise").astype("float64")
+            except (TypeError, ValueError):
+                raise MedcostError(f"{what}: column {name} is not numeric") from None
+        elif kind in ("long", "integer"):
+            if column.isna().any():
+                raise MedcostError(f"{what}: integer column {name} has missing values")
+            out[name] = column.astype("int64")
+        elif kind == "string":
+            text = column.astype(object)
+            out[name] = text.where(column.notna(), None).map(lambda v: v if v is None else str(v))
+        else:
+            out[name] = column
+    return pd.DataFrame(out, index=frame.index)
+
+
+def pyfunc_input_types(model: PyFuncModel) -> dict[str, str] | None:
+    """Column -> MLflow type from a logged model's signature (None without a column signature)."""
+    schema = model.metadata.get_input_schema()
+    if schema is None or not schema.has_input_names():
+        return None
+    return {spec.name: spec.type.name for spec in schema.inputs}
+
+
+def pyfunc_predict(model: PyFuncModel, frame: pd.DataFrame) -> np.ndarray:
+    """Predictions of a logged model for ``frame``, its inputs taken and typed by the model's signature."""
+    types = pyfunc_input_types(model)
+    inputs = coerce_inputs(frame, types, "champion input") if types else frame
+    return np.asarray(model.predict(inputs), dtype="float64").ravel()
+
+
+def rmse(y_true: Any, y_pred: Any) -> float:
+    """Root mean squared error of the predictions (the figure promote compares versions by)."""
+    true, pred = paired_arrays(y_true, y_pred)
+    return float(np.sqrt(np.mean((pred - true) ** 2)))
+
+
+def skops_trusted_types(model: Any) -> list[str]:
+    """The types skops must be told to trust to load ``model``; only from ``TRUSTED_MODULES``."""
+    import skops.io
+
+    types = sorted(skops.io.get_untrusted_types(data=skops.io.dumps(model)))
+    foreign = [t for t in types if t.split(".", 1)[0] not in TRUSTED_MODULES]
+    if foreign:
+        raise MedcostError(f"model: holds types outside {', '.join(TRUSTED_MODULES)} that the skops format "
+                           f"will not load safely: {', '.join(foreign)}")
+    return types

@@ -1,0 +1,5 @@
+"""The split stage: the training rows split into train/test (stratified on the binned target), and the scoring snapshot."""
+
+from medcost.split.split import MIN_PER_BIN, split_train_test, target_strata, training_and_scoring
+
+__all__ = ["MIN_PER_BIN", "split_train_test", "target_strata", "training_and_scoring"]

@@ -1,0 +1,145 @@
+"""Point-in-time features: one row per client enrolled on a cutoff date (1 January).
+
+For a cutoff year Y, features use only claims serviced and paid before 1 January Y; the
+target is the client's total claims serviced in Y. The training rows use the last
+complete year (``as_of`` year - 1); the scoring snapshot is the same features one year
+later (cutoff ``as_of``), without a target: the population the champion predicts next.
+
+Missing values, documented once here:
+- categorical columns are trimmed and lower-cased; missing stays missing;
+- flags become 1.0/0.0, missing stays NaN;
+- numeric columns outside ``valid_ranges`` (entry errors such as a BMI of 0) become NaN;
+- the model pipelines impute what is missing (median / most frequent), so a
+  missing value never silently turns into a real-looking one here;
+- claim aggregates of a client with no claims are 0: no claim means no cost.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+import numpy as np
+import pandas as pd
+
+from medcost.core.errors import MedcostError
+from medcost.core.features import CUTOFF_COLUMN, history_columns
+from medcost.core.params import TransformParams
+
+log = logging.getLogger(__name__)
+
+
+def _require(frame: pd.DataFrame, table: str, columns: list[str]) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise MedcostError(f"{table}: column(s) {', '.join(missing)} missing (needed by transform params)")
+
+
+def _years_between(start: pd.Series, end: pd.Timestamp) -> pd.Series:
+    """Whole years from each ``start`` date to ``end`` (an age on a birthday counts)."""
+    years = end.year - start.dt.year
+    before_birthday = (start.dt.month > end.month) | ((start.dt.month == end.month) & (start.dt.day > end.day))
+    return (years - before_birthday.astype(int)).astype("float64")
+
+
+def _enrolled_months(start: pd.Series, end: pd.Series, period_start: pd.Timestamp, period_end: pd.Timestamp) -> pd.Series:
+    overlap_start = start.clip(lower=period_start)
+    overlap_end = end.fillna(period_end).clip(upper=period_end)
+    days = (overlap_end - overlap_start).dt.days.clip(lower=0)
+    return (days / (period_end - period_start).days * 12).round(2)
+
+
+def client_features(clients: pd.DataFrame, claims: pd.DataFrame, cutoff: dt.date, cfg: TransformParams,
+                    target_end: dt.date | None = None) -> pd.DataFrame:
+    """Features for every client enrolled on ``cutoff``, from data known before it.
+
+    With ``target_end``, adds the target: total claims serviced in [cutoff, target_end).
+    Inputs are not modified.
+    """
+    _require(clients, "clients", ["client_id", "birth_date", "enrolled_from", "enrolled_to",
+                                  *cfg.categorical, *cfg.flags, *cfg.numeric])
+    _require(claims, "claims", ["client_id", "service_date", "paid_date", "category", "amount"])
+    cut = pd.Timestamp(cutoff)
+    enrolled_from = pd.to_datetime(clients["enrolled_from"])
+    enrolled_to = pd.to_datetime(clients["enrolled_to"])
+    # A client without a key cannot get features; validate's raw suite reports such rows.
+    on_cutoff = clients["client_id"].notna() & (enrolled_from <= cut) & (enrolled_to.isna() | (enrolled_to > cut))
+    people = clients.loc[on_cutoff]
+
+    out = pd.DataFrame({"client_id": people["client_id"].astype("int64").to_numpy()})
+    out["year"] = np.int64(cut.year)
+    out[CUTOFF_COLUMN] = cut.date()  # a date: event time of the feature row
+    for column in cfg.categorical:
+        cleaned = people[column].astype("string").str.strip().str.lower()
+        out[column] = cleaned.to_numpy(dtype=object, na_value=None)
+    for column in cfg.flags:
+        out[column] = people[column].map({True: 1.0, False: 0.0}, na_action="ignore").astype("float64").to_numpy()
+    for column in cfg.numeric:
+        values = pd.to_numeric(people[column], errors="coerce").astype("float64")
+        if column in cfg.valid_ranges:
+            low, high = cfg.valid_ranges[column]
+            values = values.where(values.between(low, high))
+        out[column] = values.to_numpy()
+    out["age"] = _years_between(pd.to_datetime(people["birth_date"]), cut).to_numpy()
+    out["tenure_years"] = ((cut - enrolled_from[on_cutoff]).dt.days / 365.25).round(2).to_numpy()
+    out["months_enrolled_prev"] = _enrolled_months(
+        enrolled_from[on_cutoff], enrolled_to[on_cutoff], cut - pd.DateOffset(years=1), cut).to_numpy()
+
+    history = _claim_history(claims, cut, cfg)
+    out = out.merge(history, on="client_id", how="left")
+    columns = history_columns(cfg)
+    out[columns] = out[columns].fillna(0.0)
+
+    if target_end is not None:
+        service = pd.to_datetime(claims["service_date"])
+        in_target = (service >= cut) & (service < pd.Timestamp(target_end))
+        totals = claims.loc[in_target].groupby("client_id")["amount"].sum()
+        out[cfg.target] = out["client_id"].map(totals).fillna(0.0).astype("float64")
+    else:
+        out[cfg.target] = np.nan
+    return out.sort_values("client_id", kind="stable").reset_index(drop=True)
+
+
+def _claim_history(claims: pd.DataFrame, cut: pd.Timestamp, cfg: TransformParams) -> pd.DataFrame:
+    """Per-client aggregates of the claims serviced and paid before ``cut``."""
+    known = claims.loc[pd.to_datetime(claims["paid_date"]) < cut]
+    lag = cut.year - pd.to_datetime(known["service_date"]).dt.year
+    amount = pd.to_numeric(known["amount"], errors="coerce").astype("float64")
+    frame = pd.DataFrame({"client_id": known["client_id"].to_numpy(), "lag": lag.to_numpy(),
+                          "category": known["category"].astype("string").str.strip().str.lower().to_numpy(),
+                          "amount": amount.to_numpy()})
+    frame = frame.loc[frame["lag"].between(1, cfg.lookback_years)]
+
+    by_lag = frame.pivot_table(index="client_id", columns="lag", values="amount", aggfunc="sum", fill_value=0.0)
+    by_lag = by_lag.reindex(columns=range(1, cfg.lookback_years + 1), fill_value=0.0)
+    by_lag.columns = [f"cost_prev{k}" for k in by_lag.columns]
+
+    last_year = frame.loc[frame["lag"] == 1]
+    unknown = ~last_year["category"].isin(cfg.claim_categories)
+    if unknown.any():
+        log.warning("claims: %d claim(s) in categories not listed in transform.claim_categories: %s",
+                    int(unknown.sum()), ", ".join(sorted(last_year.loc[unknown, "category"].dropna().unique())[:5]))
+    by_category = last_year.pivot_table(index="client_id", columns="category", values="amount", aggfunc="sum", fill_value=0.0)
+    by_category = by_category.reindex(columns=cfg.claim_categories, fill_value=0.0)
+    by_category.columns = [f"cost_prev1_{c}" for c in by_category.columns]
+
+    history = by_lag.join(by_category, how="outer")
+    history["claims_prev1"] = last_year.groupby("client_id").size().reindex(history.index).fillna(0).astype("float64")
+    if cfg.lookback_years >= 2:
+        history["cost_trend"] = history["cost_prev1"] - history["cost_prev2"]
+    return history.reset_index()[["client_id", *history_columns(cfg)]]
+
+
+def build_feature_table(clients: pd.DataFrame, claims: pd.DataFrame, as_of: dt.date, cfg: TransformParams) -> pd.DataFrame:
+    """Training rows (year = as_of.year - 1, with target) and the scoring snapshot (year = as_of.year, no target)."""
+    training_cutoff = as_of.replace(year=as_of.year - 1)
+    train = client_features(clients, claims, training_cutoff, cfg, target_end=as_of)
+    score = client_features(clients, claims, as_of, cfg)
+    if train.empty:
+        raise MedcostError(f"transform: no client was enrolled on {training_cutoff} (the training cutoff)")
+    if score.empty:
+        raise MedcostError(f"transform: no client was enrolled on {as_of} (the scoring cutoff)")
+    table = pd.concat([train, score], ignore_index=True)
+    log.info("features: %d training rows (year %d), %d scoring rows (year %d), %d columns",
+             len(train), training_cutoff.year, len(score), as_of.year, table.shape[1])
+    return table

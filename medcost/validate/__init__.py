@@ -1,0 +1,44 @@
+"""The validate stage: the data-quality gate, Great Expectations suites on the raw extract and the loaded feature table.
+
+Four suites built from params (:mod:`medcost.validate.suites`) run on typed frames
+(:mod:`medcost.validate.frames`) in one ephemeral context (:mod:`medcost.validate.run`);
+the result is a :class:`~medcost.core.contracts.ValidationReport` (metrics/validate.json,
+:mod:`medcost.validate.report`) and Data Docs (:mod:`medcost.validate.docs`).
+great_expectations is imported only when a suite is built or run (:mod:`medcost.validate.gx`).
+"""
+
+from medcost.validate.docs import build_data_docs, check_data_docs
+from medcost.validate.frames import (
+    PANDAS_TYPES,
+    RELATION_COLUMN,
+    claims_clients_frame,
+    feature_kinds,
+    read_raw,
+    typed_frame,
+)
+from medcost.validate.report import describe_failure, failure_message, log_failures, write_report
+from medcost.validate.run import Batch, features_batch, raw_batches, run_suites
+from medcost.validate.suites import claims_clients_suite, claims_suite, clients_suite, features_suite
+
+__all__ = [
+    "PANDAS_TYPES",
+    "RELATION_COLUMN",
+    "Batch",
+    "build_data_docs",
+    "check_data_docs",
+    "claims_clients_frame",
+    "claims_clients_suite",
+    "claims_suite",
+    "clients_suite",
+    "describe_failure",
+    "failure_message",
+    "feature_kinds",
+    "features_batch",
+    "features_suite",
+    "log_failures",
+    "raw_batches",
+    "read_raw",
+    "run_suites",
+    "typed_frame",
+    "write_report",
+]

@@ -1,0 +1,127 @@
+"""Running the data-quality gate: the batches to validate and one validation run of every suite, as a ValidationReport.
+
+Running them (:func:`run_suites`) also validates the validation: every configured
+expectation returned a result without raising, and every column is covered by an
+expectation. The Data Docs (HTML) are rebuilt whole, on failure too, so a person can read
+why the gate closed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from medcost.core.contracts import ExtractMetrics, LoadReceipt, SuiteResult, ValidationMeta, ValidationReport
+from medcost.core.errors import summarise
+from medcost.core.params import ExtractParams, TransformParams, ValidateParams
+from medcost.validate.docs import build_data_docs
+from medcost.validate.frames import claims_clients_frame, feature_kinds, typed_frame
+from medcost.validate.gx import ephemeral_context, gx
+from medcost.validate.results import meta_problems, suite_result
+from medcost.validate.suites import claims_clients_suite, claims_suite, clients_suite, features_suite
+
+if TYPE_CHECKING:
+    from great_expectations.core.expectation_suite import ExpectationSuite
+
+log = logging.getLogger(__name__)
+
+RUN_NAME = "validate"
+RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": 20}
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One table to validate: its name (also the suite's), its rows and its suite."""
+
+    name: str
+    frame: pd.DataFrame
+    suite: ExpectationSuite
+
+
+def _rows(extracted: ExtractMetrics | None, table: str) -> int | None:
+    if extracted is None or table not in extracted.tables:
+        return None
+    return extracted.tables[table].rows
+
+
+def raw_batches(extract: ExtractParams, transform: TransformParams, cfg: ValidateParams,
+                clients: pd.DataFrame, claims: pd.DataFrame, extracted: ExtractMetrics | None = None) -> list[Batch]:
+    """The raw extract's batches: clients, claims and the claims-to-clients relation.
+
+    ``extracted`` (metrics/extract.json) gives the row count each table must have (None: not checked).
+    """
+    clients = typed_frame(clients, extract.tables["clients"].columns)
+    claims = typed_frame(claims, extract.tables["claims"].columns)
+    return [
+        Batch("clients", clients, clients_suite(extract, transform, cfg, _rows(extracted, "clients"))),
+        Batch("claims", claims, claims_suite(extract, transform, cfg, _rows(extracted, "claims"))),
+        Batch("claims_clients", claims_clients_frame(claims, clients), claims_clients_suite()),
+    ]
+
+
+def features_batch(extract: ExtractParams, transform: TransformParams, cfg: ValidateParams, features: pd.DataFrame,
+                   receipt: LoadReceipt | None = None, extracted: ExtractMetrics | None = None) -> Batch:
+    """The feature table's batch: as many rows as the load receipt says, at most two per extracted client."""
+    rows = receipt.rows if receipt is not None else None
+    return Batch("features", typed_frame(features, feature_kinds(transform)),
+                 features_suite(extract, transform, cfg, rows, _rows(extracted, "clients")))
+
+
+def run_suites(batches: list[Batch], docs_dir: str | Path | None = None, examples: int = 3) -> ValidationReport:
+    """Validate every batch with its suite; build the Data Docs; return the report.
+
+    The report holds per suite: evaluated, passed, failed, success_percent and each failed
+    expectation (column, unexpected_count, a few unexpected values), and under ``meta``
+    the checks of the validation itself (``problems``: an expectation without a result,
+    one that raised, a column no expectation covers, Data Docs missing a suite).
+    """
+    module = gx()
+    started = time.perf_counter()
+    context = ephemeral_context()
+    from great_expectations.core.run_identifier import RunIdentifier
+
+    source = context.data_sources.add_pandas("medcost")
+    run_time = dt.datetime.now(dt.UTC)
+    suites: dict[str, SuiteResult] = {}
+    problems: list[str] = []
+    expectations = evaluated = 0
+    for batch in batches:
+        suite_started = time.perf_counter()
+        suite = context.suites.add(batch.suite)
+        definition = source.add_dataframe_asset(batch.name).add_batch_definition_whole_dataframe(batch.name)
+        validation = context.validation_definitions.add(
+            module.ValidationDefinition(name=batch.name, data=definition, suite=suite))
+        configured = list(suite.expectations)
+        expectations += len(configured)
+        try:
+            result = validation.run(batch_parameters={"dataframe": batch.frame}, result_format=RESULT_FORMAT,
+                                    run_id=RunIdentifier(run_name=RUN_NAME, run_time=run_time))
+        except Exception as exc:  # a bug or an unusable frame: the gate is closed, and says why
+            problems.append(f"{batch.name}: the validation did not run ({type(exc).__name__}: {summarise(exc)})")
+            suites[batch.name] = suite_result(len(batch.frame), [], len(configured), examples)
+            continue
+        results = list(result.results)
+        evaluated += len(results)
+        problems += meta_problems(batch.name, batch.frame.columns, configured, results)
+        summary = suites[batch.name] = suite_result(len(batch.frame), results, len(configured), examples)
+        log.info("%s: %d/%d expectations passed on %d rows in %.1fs", batch.name, summary.passed,
+                 summary.evaluated, summary.rows, time.perf_counter() - suite_started)
+
+    def report() -> ValidationReport:
+        success = not problems and all(s.failed == 0 for s in suites.values())
+        meta = ValidationMeta(expectations=expectations, results=evaluated, problems=list(problems))
+        return ValidationReport(success=success, suites=dict(suites), meta=meta)
+
+    if docs_dir is not None:
+        problems += build_data_docs(context, docs_dir, report())  # the docs show the verdict
+    final = report()
+    # No timings in the report: the same data gives the same bytes, so a stage that depends
+    # on metrics/validate.json does not rerun for nothing.
+    log.info("validation %s in %.1fs", "passed" if final.success else "FAILED", time.perf_counter() - started)
+    return final

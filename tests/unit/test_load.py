@@ -1,0 +1,152 @@
+"""The Delta Lake feature table and the one Delta upsert: idempotent loads, receipts, reading the loaded version."""
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from medcost.core.contracts import LoadReceipt, write_contract
+from medcost.core.errors import MedcostError
+from medcost.load import (
+    HASH_METADATA_KEY,
+    DeltaLakehouse,
+    content_hash,
+    open_lakehouse,
+    read_loaded,
+    read_published,
+    upsert_delta,
+)
+
+KEY = ["client_id", "year"]
+
+
+def features(n: int = 50, year: int = 2025, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({
+        "client_id": np.arange(1, n + 1, dtype="int64"),
+        "year": np.full(n, year, dtype="int64"),
+        "cutoff_date": [dt.date(year, 1, 1)] * n,
+        "region": rng.choice(np.array(["northeast", "southwest", None], dtype=object), n),
+        "bmi": rng.normal(28, 5, n),
+        "target_cost": rng.gamma(0.5, 8000, n),
+    })
+
+
+def test_loading_the_same_rows_twice_leaves_the_same_table(tmp_path):
+    lake = DeltaLakehouse(tmp_path / "features")
+    frame = features()
+    first = lake.write(frame, KEY)
+    second = lake.write(frame.sample(frac=1, random_state=1), KEY)  # same rows, other order
+    assert second.version == first.version  # no new version for identical content
+    assert second.content_hash == first.content_hash
+    table = read_loaded(lake, second)
+    assert len(table) == len(frame)
+    assert not table.duplicated(KEY).any()
+
+
+def test_upsert_replaces_changed_rows_and_keeps_other_years(tmp_path):
+    lake = DeltaLakehouse(tmp_path / "features")
+    lake.write(features(year=2024), KEY)
+    old = lake.write(features(year=2025), KEY)
+    changed = features(year=2025)
+    changed.loc[0, "bmi"] = 99.0
+    changed = changed.iloc[:-1]  # a client gone from the source
+    new = lake.write(changed, KEY)
+    assert new.version == old.version + 1
+    assert read_loaded(lake, new)["bmi"].iloc[0] == 99.0
+    assert len(read_loaded(lake, new)) == len(changed)
+    # the earlier version is still there (time travel), and the other year untouched
+    assert len(read_loaded(lake, old)) == len(features())
+    every_year = lake.read(new.model_copy(update={"years": [2024, 2025]}))
+    assert (every_year["year"] == 2024).sum() == 50
+
+
+def test_content_hash_ignores_row_order_but_not_values():
+    frame = features()
+    assert content_hash(frame, KEY) == content_hash(frame.iloc[::-1], KEY)
+    changed = frame.copy()
+    changed.loc[3, "target_cost"] += 0.01
+    assert content_hash(changed, KEY) != content_hash(frame, KEY)
+
+
+def test_a_table_changed_after_loading_is_refused(tmp_path):
+    lake = DeltaLakehouse(tmp_path / "features")
+    receipt = lake.write(features(), KEY)
+    with pytest.raises(MedcostError, match="differs from the load receipt"):
+        read_loaded(lake, receipt.model_copy(update={"content_hash": "0" * 64}))
+
+
+def test_missing_version_is_a_clear_error(tmp_path):
+    lake = DeltaLakehouse(tmp_path / "features")
+    receipt = lake.write(features(), KEY)
+    with pytest.raises(MedcostError, match="version 7: cannot be read"):
+        lake.read(receipt.model_copy(update={"version": 7}))
+
+
+def test_unknown_backend():
+    with pytest.raises(MedcostError, match="load.backend = 'bigquery'"):
+        open_lakehouse("bigquery", "x", "t")
+
+
+def test_the_receipt_names_what_was_loaded(tmp_path):
+    lake = DeltaLakehouse(tmp_path / "features")
+    frame = features()
+    receipt = lake.write(frame, KEY)
+    assert receipt == LoadReceipt(backend="deltalake", table=str(tmp_path / "features"), version=0, rows=50,
+                                  years=[2025], key=KEY, columns=list(frame.columns),
+                                  content_hash=content_hash(frame, KEY))
+
+
+def test_read_published_reads_the_receipts_version(tmp_path):
+    lake = DeltaLakehouse(tmp_path / "features")
+    receipt = lake.write(features(), KEY)
+    lake.write(features(seed=1), KEY)  # the table moved on; the receipt pins version 0
+    write_contract(tmp_path / "receipt.json", receipt)
+    read_back, frame = read_published(tmp_path / "receipt.json", "deltalake", tmp_path / "features", "unused")
+    assert read_back == receipt
+    pd.testing.assert_frame_equal(frame, features())
+
+
+def test_read_published_without_a_receipt_names_the_load_stage(tmp_path):
+    with pytest.raises(MedcostError, match=r"receipt.json: file not found \(run the load stage first\)"):
+        read_published(tmp_path / "receipt.json", "deltalake", tmp_path / "features", "unused")
+
+
+def predictions(year: int, version: int, clients: range, cost: float = 100.0) -> pd.DataFrame:
+    return pd.DataFrame({"client_id": np.array(clients, dtype="int64"), "year": np.int64(year),
+                         "model_version": np.int64(version), "predicted_cost": cost})
+
+
+def test_upsert_delta_creates_skips_and_merges_deleting_only_stale_rows(tmp_path):
+    from deltalake import DeltaTable
+
+    path = tmp_path / "nested" / "predictions"
+    key = ["client_id", "year", "model_version"]
+    stale = "t.model_version IN (2) AND t.year IN (2026)"
+    first = pd.concat([predictions(2026, 1, range(1, 6)), predictions(2026, 2, range(1, 6)),
+                       predictions(2025, 2, range(1, 6))], ignore_index=True)
+    untouched = first.copy()
+    # create
+    assert upsert_delta(first, path, key, stale) == 0
+    pd.testing.assert_frame_equal(first, untouched)  # the frame is not modified
+    table = DeltaTable(str(path))
+    assert table.history(1)[0][HASH_METADATA_KEY] == content_hash(first, key)
+    # same content, other row order: no new version
+    assert upsert_delta(first.iloc[::-1], path, key, stale) == 0
+    assert len(DeltaTable(str(path)).history()) == 1
+    # changed content: one merge; matching rows updated, new rows inserted, stale rows absent from the frame deleted
+    second = predictions(2026, 2, range(3, 8), cost=250.0)
+    assert upsert_delta(second, path, key, stale) == 1
+    after = DeltaTable(str(path)).to_pandas().sort_values(key).reset_index(drop=True)
+    slice_2026_v2 = after.loc[(after["year"] == 2026) & (after["model_version"] == 2)]
+    assert slice_2026_v2["client_id"].tolist() == [3, 4, 5, 6, 7]  # clients 1, 2 matched the predicate: deleted
+    assert (slice_2026_v2["predicted_cost"] == 250.0).all()  # 3..5 updated, 6, 7 inserted
+    # rows not matching the stale predicate are kept although absent from the frame
+    kept = after.loc[~((after["year"] == 2026) & (after["model_version"] == 2))]
+    expected = pd.concat([predictions(2026, 1, range(1, 6)), predictions(2025, 2, range(1, 6))])
+    pd.testing.assert_frame_equal(kept.sort_values(key).reset_index(drop=True),
+                                  expected.sort_values(key).reset_index(drop=True), check_dtype=False)
+    assert DeltaTable(str(path)).history(1)[0][HASH_METADATA_KEY] == content_hash(second, key)
+    # the earlier version is still readable (time travel)
+    assert len(DeltaTable(str(path), version=0).to_pandas()) == len(first)

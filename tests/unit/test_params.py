@@ -1,0 +1,64 @@
+"""Params are checked before any work starts, with one line naming the param."""
+
+import copy
+
+import pytest
+from pydantic import BaseModel
+
+from medcost.core.errors import MedcostError
+from medcost.core.params import ExtractParams, LoadParams, TransformParams, read_params, section
+
+
+def test_repository_params_are_valid(params):
+    section(params, "extract", ExtractParams)
+    section(params, "transform", TransformParams)
+    section(params, "load", LoadParams)
+
+
+@pytest.mark.parametrize(
+    ("name", "key", "value", "message"),
+    [
+        ("transform", "lookback_years", 0, "transform.lookback_years = 0: Input should be greater than or equal to 1"),
+        ("transform", "lookback_years", "three", "transform.lookback_years = 'three': Input should be a valid integer"),
+        ("extract", "as_of", "2026-03-15", "extract.as_of = '2026-03-15': Value error, must be a 1 January"),
+        ("extract", "chunk_rows", 10, "extract.chunk_rows = 10: Input should be greater than or equal to 100"),
+        ("load", "backend", "s3", "load.backend = 's3': Input should be 'deltalake' or 'hopsworks'"),
+    ],
+)
+def test_bad_param_is_named_on_one_line(params, name, key, value, message):
+    bad = copy.deepcopy(params)
+    bad[name][key] = value
+    models: dict[str, type[BaseModel]] = {"transform": TransformParams, "extract": ExtractParams, "load": LoadParams}
+    with pytest.raises(MedcostError) as err:
+        section(bad, name, models[name])
+    assert message in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_unknown_key_is_a_typo(params):
+    bad = copy.deepcopy(params)
+    bad["transform"]["lookback_yeras"] = 2
+    with pytest.raises(MedcostError, match="transform.lookback_yeras.*Extra inputs are not permitted"):
+        section(bad, "transform", TransformParams)
+
+
+def test_reversed_range_is_rejected(params):
+    bad = copy.deepcopy(params)
+    bad["transform"]["valid_ranges"]["bmi"] = [70, 12]
+    with pytest.raises(MedcostError, match="valid_ranges.bmi"):
+        section(bad, "transform", TransformParams)
+
+
+def test_missing_or_broken_params_file(tmp_path):
+    with pytest.raises(MedcostError, match="file not found"):
+        read_params(tmp_path / "nope.yaml")
+    broken = tmp_path / "params.yaml"
+    broken.write_text("extract: [unclosed\n")
+    with pytest.raises(MedcostError, match="not valid YAML"):
+        read_params(broken)
+
+
+def test_derived_years(params):
+    cfg = section(params, "extract", ExtractParams)
+    assert (cfg.target_year, cfg.scoring_year) == (cfg.as_of.year - 1, cfg.as_of.year)
+    assert cfg.history_start.year == cfg.as_of.year - cfg.history_years
