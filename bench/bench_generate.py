@@ -48,17 +48,21 @@ def _child(args: argparse.Namespace) -> None:
         progress=False,
     )
     seconds = time.perf_counter() - started
-    print(json.dumps({
-        "clients": summary["clients"],
-        "claims": summary["claims"],
-        "client_years": summary["client_years"],
-        "seconds": round(seconds, 1),
-        "claims_per_second": round(summary["claims"] / seconds),
-        "peak_mb": round(rss_mb(), 1),
-        "mb_after_imports": round(after_imports, 1),
-        "db_mb": round(os.path.getsize(args.db) / 2**20, 1),
-        "truth_mb": round(os.path.getsize(args.truth) / 2**20, 1),
-    }))
+    print(
+        json.dumps(
+            {
+                "clients": summary["clients"],
+                "claims": summary["claims"],
+                "client_years": summary["client_years"],
+                "seconds": round(seconds, 1),
+                "claims_per_second": round(summary["claims"] / seconds),
+                "peak_mb": round(rss_mb(), 1),
+                "mb_after_imports": round(after_imports, 1),
+                "db_mb": round(os.path.getsize(args.db) / 2**20, 1),
+                "truth_mb": round(os.path.getsize(args.truth) / 2**20, 1),
+            }
+        )
+    )
 
 
 def main() -> None:
@@ -68,8 +72,11 @@ def main() -> None:
     parser.add_argument("--first-year", type=int, default=2021)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--chunk-clients", type=int, default=50_000)
-    parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "generate.json"),
-                        help="JSON-lines file the result is appended to")
+    parser.add_argument(
+        "--out",
+        default=str(ROOT / "bench" / "results" / "generate.json"),
+        help="JSON-lines file the result is appended to",
+    )
     parser.add_argument("--realism", help="also write the realism report of the generated data to this JSON file")
     parser.add_argument("--keep", help="keep the database and truth in this directory")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
@@ -85,9 +92,23 @@ def main() -> None:
     db, truth = workdir / "demo.db", workdir / "truth.parquet"
     try:
         command = [
-            sys.executable, __file__, "--child", "--db", str(db), "--truth", str(truth),
-            "--clients", str(args.clients), "--years", str(args.years), "--first-year", str(args.first_year),
-            "--seed", str(args.seed), "--chunk-clients", str(args.chunk_clients),
+            sys.executable,
+            __file__,
+            "--child",
+            "--db",
+            str(db),
+            "--truth",
+            str(truth),
+            "--clients",
+            str(args.clients),
+            "--years",
+            str(args.years),
+            "--first-year",
+            str(args.first_year),
+            "--seed",
+            str(args.seed),
+            "--chunk-clients",
+            str(args.chunk_clients),
         ]
         done = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True)
         result = json.loads(done.stdout.strip().splitlines()[-1])
@@ -110,8 +131,12 @@ def main() -> None:
             sys.path.insert(0, str(ROOT))
             from medcost.demo_data import realism_report
 
-            report = {"clients": args.clients, "years": args.years, "seed": args.seed,
-                      **realism_report(f"sqlite:///{db}", truth)}
+            report = {
+                "clients": args.clients,
+                "years": args.years,
+                "seed": args.seed,
+                **realism_report(f"sqlite:///{db}", truth),
+            }
             Path(args.realism).parent.mkdir(parents=True, exist_ok=True)
             Path(args.realism).write_text(json.dumps(report, indent=2) + "\n")
             print(json.dumps(report))

@@ -39,9 +39,17 @@ def main() -> None:
     for row in rows:
         print(f"{row['stage']:<16} {row['seconds']:>8.2f} s {row['peak_mb']:>8.1f} MB")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps({"machine": f"{platform.machine()} {os.cpu_count()} cores",
-                                   "source": os.environ.get("MEDCOST_SOURCE_URL", "demo").split("://")[0],
-                                   "stages": rows}, indent=2) + "\n")
+    RESULTS.write_text(
+        json.dumps(
+            {
+                "machine": f"{platform.machine()} {os.cpu_count()} cores",
+                "source": os.environ.get("MEDCOST_SOURCE_URL", "demo").split("://")[0],
+                "stages": rows,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
 
 
 if __name__ == "__main__":

@@ -24,7 +24,9 @@ def main(params: dict[str, Any], args: argparse.Namespace) -> None:
     catalog = Catalog.from_params(params)
     spec = FeatureSpec.from_params(section(params, "transform", TransformParams))
     cfg = section(params, "drift", DriftParams)
-    train, test, scoring = (read_parquet(path, made_by="split") for path in (catalog.train, catalog.test, catalog.scoring))
+    train, test, scoring = (
+        read_parquet(path, made_by="split") for path in (catalog.train, catalog.test, catalog.scoring)
+    )
     verdict = read_contract(catalog.quality_verdict, QualityVerdict, made_by="validate_metrics")
     name = drift_model(verdict, cfg.fallback_model)
     model = load_model(catalog.model(name))

@@ -30,10 +30,12 @@ def main(params: dict[str, Any], args: argparse.Namespace) -> None:
         truth = read_parquet(catalog.truth)
     else:
         log.info("no %s (the source is not the demo generator): oracle metrics skipped", catalog.truth)
-    evaluation, tables = evaluate_models(models, train, test, spec, top_share=cfg.top_share, deciles=cfg.deciles,
-                                         truth=truth)
-    tables.update(importance_tables(models, test, spec, rows=cfg.importance_rows, repeats=cfg.importance_repeats,
-                                    seed=cfg.seed))
+    evaluation, tables = evaluate_models(
+        models, train, test, spec, top_share=cfg.top_share, deciles=cfg.deciles, truth=truth
+    )
+    tables.update(
+        importance_tables(models, test, spec, rows=cfg.importance_rows, repeats=cfg.importance_repeats, seed=cfg.seed)
+    )
     write_plots(catalog.evaluate_plots, tables, list(MODEL_NAMES))
     write_contract(catalog.evaluation, evaluation)
     log_scores(evaluation)

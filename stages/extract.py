@@ -22,12 +22,15 @@ def main(params: dict[str, Any], args: argparse.Namespace) -> None:
     bind = {"as_of": cfg.as_of, "history_start": cfg.history_start}
     with atomic_path(catalog.raw) as raw_dir:
         tables = extract_tables(engine, queries, bind, cfg.chunk_rows, raw_dir)
-    write_contract(catalog.extract_metrics, ExtractMetrics(
-        source=engine.dialect.name,
-        as_of=cfg.as_of.isoformat(),
-        history_start=cfg.history_start.isoformat(),
-        tables=tables,
-    ))
+    write_contract(
+        catalog.extract_metrics,
+        ExtractMetrics(
+            source=engine.dialect.name,
+            as_of=cfg.as_of.isoformat(),
+            history_start=cfg.history_start.isoformat(),
+            tables=tables,
+        ),
+    )
 
 
 if __name__ == "__main__":

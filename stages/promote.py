@@ -54,17 +54,26 @@ def main(params: dict[str, Any], args: argparse.Namespace) -> None:
     lock = yaml.safe_load(DVC_LOCK.read_text()) if DVC_LOCK.exists() else None
     hashes = dvc_hashes(lock, {"train": str(catalog.train), "test": str(catalog.test), "model": str(model_path)})
     sections = {name: params[name] for name in (f"train_{candidate}", "transform", "split") if name in params}
-    artifacts = [("plots", catalog.evaluate_plots),
-                 *(("verdicts", path) for path in (catalog.evaluation, catalog.quality_verdict, catalog.drift_summary))]
+    artifacts = [
+        ("plots", catalog.evaluate_plots),
+        *(("verdicts", path) for path in (catalog.evaluation, catalog.quality_verdict, catalog.drift_summary)),
+    ]
 
     promotion = Promotion(
-        model_name=cfg.model_name, experiment=cfg.experiment, candidate=candidate,
-        model=load_model(model_path), model_sha256=sha256, test=read_parquet(catalog.test, made_by="split"),
-        spec=spec, verdicts=read_verdicts(quality, drift), metrics=run_metrics(evaluation, quality, candidate),
+        model_name=cfg.model_name,
+        experiment=cfg.experiment,
+        candidate=candidate,
+        model=load_model(model_path),
+        model_sha256=sha256,
+        test=read_parquet(catalog.test, made_by="split"),
+        spec=spec,
+        verdicts=read_verdicts(quality, drift),
+        metrics=run_metrics(evaluation, quality, candidate),
         params=sections,
         tags=lineage_tags(candidate=candidate, sha256=sha256, commit=git_commit(), hashes=hashes, params=sections),
         artifacts=[(folder, path) for folder, path in artifacts if path.exists()],
-        min_rmse_improvement=cfg.min_rmse_improvement, input_example_rows=cfg.input_example_rows,
+        min_rmse_improvement=cfg.min_rmse_improvement,
+        input_example_rows=cfg.input_example_rows,
     )
     uri = tracking_uri()
     decision = promote(promotion, uri, default_artifact_location(uri))

@@ -30,10 +30,17 @@ def main(params: dict[str, Any], args: argparse.Namespace) -> None:
     load = section(params, "load", LoadParams)
     cfg = section(params, "validate", ValidateParams)
     extracted = read_contract(catalog.extract_metrics, ExtractMetrics, made_by="extract")
-    receipt, features = read_published(catalog.load_receipt, load.backend, catalog.lakehouse, load.table,
-                                       load.hopsworks_version)
-    batches = raw_batches(extract, transform, cfg, read_raw(catalog.raw_table("clients")),
-                          read_raw(catalog.raw_table("claims")), extracted)
+    receipt, features = read_published(
+        catalog.load_receipt, load.backend, catalog.lakehouse, load.table, load.hopsworks_version
+    )
+    batches = raw_batches(
+        extract,
+        transform,
+        cfg,
+        read_raw(catalog.raw_table("clients")),
+        read_raw(catalog.raw_table("claims")),
+        extracted,
+    )
     batches.append(features_batch(extract, transform, cfg, features, receipt, extracted))
     report = run_suites(batches, docs_dir=catalog.data_docs, examples=cfg.examples)
     write_report(catalog.validation_report, report)  # on failure too: people read why

@@ -30,8 +30,9 @@ ToolMain = Callable[[argparse.Namespace], Any]
 def configure_logging() -> None:
     """One log format on stderr for every stage and tool; ``MEDCOST_LOG_LEVEL`` sets the level."""
     level = os.environ.get("MEDCOST_LOG_LEVEL", "INFO").upper()
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
-                        datefmt="%H:%M:%S", stream=sys.stderr)
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s", datefmt="%H:%M:%S", stream=sys.stderr
+    )
 
 
 @contextmanager
@@ -59,8 +60,11 @@ def start(parser: argparse.ArgumentParser, argv: Sequence[str] | None = None) ->
     return args
 
 
-def run_stage(main: StageMain, add_arguments: Callable[[argparse.ArgumentParser], None] | None = None,
-              argv: Sequence[str] | None = None) -> None:
+def run_stage(
+    main: StageMain,
+    add_arguments: Callable[[argparse.ArgumentParser], None] | None = None,
+    argv: Sequence[str] | None = None,
+) -> None:
     """Run a DVC stage's ``main(params, args)`` and exit with its status."""
     spec = getattr(sys.modules["__main__"], "__spec__", None)
     name = (spec.name if spec else main.__module__).rsplit(".", 1)[-1]

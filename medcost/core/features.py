@@ -44,5 +44,10 @@ class FeatureSpec(BaseModel):
     def from_params(cls, cfg: TransformParams) -> FeatureSpec:
         """The spec of the feature table the transform params describe."""
         history = history_columns(cfg)
-        return cls(key=list(cfg.key), numeric=[*cfg.flags, *cfg.numeric, *DERIVED_NUMERIC, *history],
-                   categorical=list(cfg.categorical), history=history, target=cfg.target)
+        return cls(
+            key=list(cfg.key),
+            numeric=[*cfg.flags, *cfg.numeric, *DERIVED_NUMERIC, *history],
+            categorical=list(cfg.categorical),
+            history=history,
+            target=cfg.target,
+        )

@@ -39,8 +39,9 @@ def post_json(url: str, payload: Mapping[str, Any], timeout: float = DEFAULT_TIM
         log.warning("notification not sent: %s is not an http(s) URL (%s)", shown, WEBHOOK_ENV)
         return False
     body = json.dumps(payload, sort_keys=True, default=str).encode()
-    request = urllib.request.Request(url, data=body, method="POST",
-                                     headers={"Content-Type": "application/json", "User-Agent": "medcost"})
+    request = urllib.request.Request(
+        url, data=body, method="POST", headers={"Content-Type": "application/json", "User-Agent": "medcost"}
+    )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             status = response.status
@@ -86,6 +87,16 @@ def promotion_event(decision: Mapping[str, Any]) -> dict[str, Any] | None:
         event = "gate_failed"
     else:
         return None
-    keys = ("model_name", "candidate", "version", "lifecycle", "verdicts", "rmse", "champion_before",
-            "champion_after", "aliases_after", "reasons")
+    keys = (
+        "model_name",
+        "candidate",
+        "version",
+        "lifecycle",
+        "verdicts",
+        "rmse",
+        "champion_before",
+        "champion_after",
+        "aliases_after",
+        "reasons",
+    )
     return {"event": event, **{k: decision.get(k) for k in keys}}

@@ -181,7 +181,9 @@ class ValidateMetricsParams(Section):
         if len(set(self.models)) != len(self.models):
             raise ValueError("models: each model may be listed once")
         if self.total_ratio_band is not None and not 0 < self.total_ratio_band[0] <= self.total_ratio_band[1]:
-            raise ValueError(f"total_ratio_band: {list(self.total_ratio_band)} must be [low, high] with 0 < low <= high")
+            raise ValueError(
+                f"total_ratio_band: {list(self.total_ratio_band)} must be [low, high] with 0 < low <= high"
+            )
         if all(v is None for v in (self.min_r2, self.max_rmse_ratio, self.max_r2_gap, self.total_ratio_band)):
             raise ValueError("at least one gate must be configured")
         return self
@@ -293,4 +295,3 @@ def section(params: dict[str, Any], name: str, model: type[S], source: str = "pa
         shown = "" if isinstance(value, dict) else f" = {value!r}"
         more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
         raise MedcostError(f"{source}: {where}{shown}: {first['msg']}{more}") from None
-

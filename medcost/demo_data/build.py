@@ -61,7 +61,12 @@ def generate(
         raise MedcostError(f"{truth_path}: the truth file cannot be the database file")
     log.info(
         "generating %d clients x %d years (%d-%d, seed %d) into %s",
-        clients, years, first_year, first_year + years - 1, seed, shown,
+        clients,
+        years,
+        first_year,
+        first_year + years - 1,
+        seed,
+        shown,
     )
 
     temps: list[Path] = []
@@ -91,7 +96,10 @@ def generate(
     summary.update(seconds=round(time.perf_counter() - started, 2), url=shown, truth=str(truth_path))
     log.info(
         "wrote %d clients, %d claims, %d client-years of truth in %.1fs",
-        summary["clients"], summary["claims"], summary["client_years"], summary["seconds"],
+        summary["clients"],
+        summary["claims"],
+        summary["client_years"],
+        summary["seconds"],
     )
     return summary
 
@@ -115,7 +123,10 @@ def _load(
     truth_schema = pa.schema([("client_id", pa.int64()), ("year", pa.int64()), ("expected_cost", pa.float64())])
     n_claims = n_truth = 0
     bar = tqdm(
-        total=clients, unit="client", unit_scale=True, desc="demo_data",
+        total=clients,
+        unit="client",
+        unit_scale=True,
+        desc="demo_data",
         disable=not progress or not sys.stderr.isatty(),
     )
     try:

@@ -36,7 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_params_argument(parser)
     parser.add_argument("--chunk-clients", type=int, default=50_000, help="clients generated per chunk")
     parser.add_argument(
-        "--if-missing", action="store_true",
+        "--if-missing",
+        action="store_true",
         help="do nothing if the database already exists (or, without --url, if MEDCOST_SOURCE_URL is set)",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")

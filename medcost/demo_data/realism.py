@@ -76,11 +76,21 @@ def realism_report(url: str, truth_path: str | Path) -> dict[str, Any]:
 
     report["r2_truth"] = r2(cy["cost"].to_numpy(), cy["expected_cost"].to_numpy())
     # a history-only benchmark: OLS of next year's total on this year's, fitted on half the clients
-    pair = pair.merge(cy[["client_id", "year", "expected_cost"]].assign(year=cy["year"] - 1),
-                      on=["client_id", "year"], suffixes=("", "_next"))
-    x = np.column_stack([
-        np.ones(len(pair)), pair["cost"], np.log1p(pair["cost"]), pair["n"], pair["age"], pair["age"] ** 2 / 100,
-    ])
+    pair = pair.merge(
+        cy[["client_id", "year", "expected_cost"]].assign(year=cy["year"] - 1),
+        on=["client_id", "year"],
+        suffixes=("", "_next"),
+    )
+    x = np.column_stack(
+        [
+            np.ones(len(pair)),
+            pair["cost"],
+            np.log1p(pair["cost"]),
+            pair["n"],
+            pair["age"],
+            pair["age"] ** 2 / 100,
+        ]
+    )
     y = pair["cost_next"].to_numpy()
     fit = (pair["client_id"] % 2 == 0).to_numpy()
     beta, *_ = np.linalg.lstsq(x[fit], y[fit], rcond=None)

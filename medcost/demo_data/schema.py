@@ -11,8 +11,17 @@ CATEGORIES = ("inpatient", "outpatient", "emergency", "pharmacy", "primary_care"
 CONDITIONS = ("diabetes", "hypertension", "heart_disease", "copd")
 
 CLIENT_COLUMNS = (
-    "client_id", "birth_date", "sex", "region", "plan", "smoker", "bmi", "children",
-    *CONDITIONS, "enrolled_from", "enrolled_to",
+    "client_id",
+    "birth_date",
+    "sex",
+    "region",
+    "plan",
+    "smoker",
+    "bmi",
+    "children",
+    *CONDITIONS,
+    "enrolled_from",
+    "enrolled_to",
 )
 CLAIM_COLUMNS = ("claim_id", "client_id", "service_date", "paid_date", "category", "amount")
 TRUTH_COLUMNS = ("client_id", "year", "expected_cost")

@@ -269,9 +269,7 @@ def _dirty_text(rng: np.random.Generator, values: np.ndarray, share: float) -> n
     return out
 
 
-def iter_blocks(
-    clients: int, first_year: int, years: int, seed: int, process: Process = PROCESS
-) -> Iterator[Block]:
+def iter_blocks(clients: int, first_year: int, years: int, seed: int, process: Process = PROCESS) -> Iterator[Block]:
     """Yield the population block by block (``SEED_BLOCK`` clients each, ids from 1)."""
     n_blocks = -(-clients // SEED_BLOCK)
     for i, child in enumerate(np.random.SeedSequence(seed).spawn(n_blocks)):
@@ -279,4 +277,3 @@ def iter_blocks(
         yield simulate_block(
             np.random.default_rng(child), first + 1, min(SEED_BLOCK, clients - first), first_year, years, process
         )
-

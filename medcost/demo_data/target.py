@@ -30,8 +30,10 @@ def parse_url(url: str) -> URL:
     try:
         return make_url(url)
     except ArgumentError:
-        raise MedcostError(f"not a valid SQLAlchemy URL: {mask_url(url)} "
-                           "(expected dialect[+driver]://..., e.g. sqlite:///data/source/demo.db)") from None
+        raise MedcostError(
+            f"not a valid SQLAlchemy URL: {mask_url(url)} "
+            "(expected dialect[+driver]://..., e.g. sqlite:///data/source/demo.db)"
+        ) from None
 
 
 def make_engine(url: URL) -> Engine:

@@ -50,9 +50,15 @@ def _frame(frame: pd.DataFrame, columns: list[str], start: int) -> pd.DataFrame:
     return out
 
 
-def run_deepchecks(train: pd.DataFrame, test: pd.DataFrame, scoring: pd.DataFrame, spec: FeatureSpec,
-                   predictions: tuple[np.ndarray, np.ndarray], cfg: DriftParams,
-                   reference: pd.DataFrame | None = None) -> tuple[dict[str, Any], list[Any]]:
+def run_deepchecks(
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    scoring: pd.DataFrame,
+    spec: FeatureSpec,
+    predictions: tuple[np.ndarray, np.ndarray],
+    cfg: DriftParams,
+    reference: pd.DataFrame | None = None,
+) -> tuple[dict[str, Any], list[Any]]:
     """Run FeatureDrift, MultivariateDrift (reference vs scoring), PredictionDrift (train vs scoring)
     and LabelDrift (train vs test).
 
@@ -71,8 +77,10 @@ def run_deepchecks(train: pd.DataFrame, test: pd.DataFrame, scoring: pd.DataFram
     require_columns(reference, "reference", features)
     train_pred, scoring_pred = (np.asarray(p, dtype="float64").ravel() for p in predictions)
     if len(train_pred) != len(train) or len(scoring_pred) != len(scoring):
-        raise MedcostError(f"drift: {len(train_pred)}/{len(scoring_pred)} predictions for {len(train)} train / "
-                           f"{len(scoring)} scoring rows")
+        raise MedcostError(
+            f"drift: {len(train_pred)}/{len(scoring_pred)} predictions for {len(train)} train / "
+            f"{len(scoring)} scoring rows"
+        )
 
     with quiet_deepchecks():
         from deepchecks.core.errors import DeepchecksBaseError
@@ -81,8 +89,14 @@ def run_deepchecks(train: pd.DataFrame, test: pd.DataFrame, scoring: pd.DataFram
 
         def dataset(frame: pd.DataFrame, start: int, name: str, label: bool) -> Any:
             data = _frame(frame, [*features, target] if label else features, start)
-            return Dataset(data, label=target if label else None, features=features, cat_features=categorical,
-                           label_type="regression" if label else None, dataset_name=name)
+            return Dataset(
+                data,
+                label=target if label else None,
+                features=features,
+                cat_features=categorical,
+                label_type="regression" if label else None,
+                dataset_name=name,
+            )
 
         ds_reference = dataset(reference, 0, "train" if reference is train else "train (calendar-advanced)", False)
         ds_train = dataset(train, 0, "train", True)
@@ -90,23 +104,28 @@ def run_deepchecks(train: pd.DataFrame, test: pd.DataFrame, scoring: pd.DataFram
         ds_test = dataset(test, len(train) + len(scoring), "test", True)
         n, seed = cfg.n_samples, cfg.seed
         checks = {
-            "feature_drift": FeatureDrift(n_samples=n, random_state=seed, n_top_columns=len(features),
-                                          sort_feature_by="drift score")
-            .add_condition_drift_score_less_than(max_allowed_categorical_score=cfg.max_feature_drift,
-                                                 max_allowed_numeric_score=cfg.max_feature_drift),
-            "multivariate_drift": MultivariateDrift(n_samples=n, random_state=seed)
-            .add_condition_overall_drift_value_less_than(cfg.max_multivariate_drift),
-            "prediction_drift": PredictionDrift(n_samples=n, random_state=seed)
-            .add_condition_drift_score_less_than(cfg.max_prediction_drift),
-            "label_drift": LabelDrift(n_samples=n, random_state=seed)
-            .add_condition_drift_score_less_than(cfg.max_label_drift),
+            "feature_drift": FeatureDrift(
+                n_samples=n, random_state=seed, n_top_columns=len(features), sort_feature_by="drift score"
+            ).add_condition_drift_score_less_than(
+                max_allowed_categorical_score=cfg.max_feature_drift, max_allowed_numeric_score=cfg.max_feature_drift
+            ),
+            "multivariate_drift": MultivariateDrift(
+                n_samples=n, random_state=seed
+            ).add_condition_overall_drift_value_less_than(cfg.max_multivariate_drift),
+            "prediction_drift": PredictionDrift(n_samples=n, random_state=seed).add_condition_drift_score_less_than(
+                cfg.max_prediction_drift
+            ),
+            "label_drift": LabelDrift(n_samples=n, random_state=seed).add_condition_drift_score_less_than(
+                cfg.max_label_drift
+            ),
         }
         results: dict[str, Any] = {}
         try:
             results["feature_drift"] = checks["feature_drift"].run(ds_reference, ds_scoring)
             results["multivariate_drift"] = checks["multivariate_drift"].run(ds_reference, ds_scoring)
             results["prediction_drift"] = checks["prediction_drift"].run(
-                ds_train, ds_scoring, y_pred_train=train_pred, y_pred_test=scoring_pred)
+                ds_train, ds_scoring, y_pred_train=train_pred, y_pred_test=scoring_pred
+            )
             results["label_drift"] = checks["label_drift"].run(ds_train, ds_test)
         except DeepchecksBaseError as exc:
             failed = next(name for name in checks if name not in results)
@@ -116,8 +135,10 @@ def run_deepchecks(train: pd.DataFrame, test: pd.DataFrame, scoring: pd.DataFram
     multivariate = results["multivariate_drift"].value
     scores = {
         "feature_drift": {column: feature[column]["Drift score"] for column in features if column in feature},
-        "multivariate_drift": {"drift_score": multivariate["domain_classifier_drift_score"],
-                               "auc": multivariate["domain_classifier_auc"]},
+        "multivariate_drift": {
+            "drift_score": multivariate["domain_classifier_drift_score"],
+            "auc": multivariate["domain_classifier_auc"],
+        },
         "prediction_drift": {"drift_score": results["prediction_drift"].value["Drift score"]},
         "label_drift": {"drift_score": results["label_drift"].value["Drift score"]},
     }

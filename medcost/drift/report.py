@@ -21,12 +21,14 @@ def _summary_html(summary: DriftSummary) -> str:
     verdict = "passed" if summary.verdict.passed else "FAILED: " + ", ".join(summary.verdict.failed)
     table = pd.DataFrame.from_dict(data["features"], orient="index")
     table.index.name = "feature"
-    return (f"<h3>medcost drift verdict: {html.escape(verdict)}</h3>"
-            f"<p>Own statistics (PSI over reference quantile bins; std shift = |mean_new - mean_ref| / std_ref) "
-            f"and deepchecks FeatureDrift scores, model <code>{html.escape(summary.model)}</code>, "
-            f"rows {html.escape(str(data['rows']))}. Calendar features of the training reference advanced "
-            f"(years) before comparing: {html.escape(str(data['reference_advanced'] or 'none'))}.</p>"
-            + table.to_html(na_rep="", float_format=lambda x: f"{x:.4g}", border=0))
+    return (
+        f"<h3>medcost drift verdict: {html.escape(verdict)}</h3>"
+        f"<p>Own statistics (PSI over reference quantile bins; std shift = |mean_new - mean_ref| / std_ref) "
+        f"and deepchecks FeatureDrift scores, model <code>{html.escape(summary.model)}</code>, "
+        f"rows {html.escape(str(data['rows']))}. Calendar features of the training reference advanced "
+        f"(years) before comparing: {html.escape(str(data['reference_advanced'] or 'none'))}.</p>"
+        + table.to_html(na_rep="", float_format=lambda x: f"{x:.4g}", border=0)
+    )
 
 
 def write_report(results: list[Any], summary: DriftSummary, path: str | Path) -> None:
@@ -37,8 +39,9 @@ def write_report(results: list[Any], summary: DriftSummary, path: str | Path) ->
     with quiet_deepchecks():
         from deepchecks.core import SuiteResult
 
-        suite = SuiteResult("medcost drift: training features vs scoring snapshot", results,
-                            extra_info=[_summary_html(summary)])
+        suite = SuiteResult(
+            "medcost drift: training features vs scoring snapshot", results, extra_info=[_summary_html(summary)]
+        )
         with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as fh:
             # a file object, not a name: given a name that exists, deepchecks writes "name (1).html"
             suite.save_as_html(fh, as_widget=False, requirejs=True, connected=False)

@@ -88,8 +88,9 @@ def _categories(values: Sequence[Any] | pd.Series) -> pd.Series:
     return series.where(series.notna(), MISSING).astype(str)
 
 
-def psi_categorical(reference: Sequence[Any] | pd.Series, current: Sequence[Any] | pd.Series,
-                    epsilon: float = 1e-4) -> float:
+def psi_categorical(
+    reference: Sequence[Any] | pd.Series, current: Sequence[Any] | pd.Series, epsilon: float = 1e-4
+) -> float:
     """PSI of a categorical feature, one bin per category seen on either side (missing is a category)."""
     ref, cur = _categories(reference), _categories(current)
     categories = sorted(set(ref) | set(cur))
@@ -98,15 +99,23 @@ def psi_categorical(reference: Sequence[Any] | pd.Series, current: Sequence[Any]
     return _psi_from_counts(ref_counts, cur_counts, epsilon)
 
 
-def feature_statistics(reference: pd.DataFrame, current: pd.DataFrame, numeric: Sequence[str],
-                       categorical: Sequence[str], bins: int, epsilon: float) -> dict[str, dict[str, float]]:
+def feature_statistics(
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    numeric: Sequence[str],
+    categorical: Sequence[str],
+    bins: int,
+    epsilon: float,
+) -> dict[str, dict[str, float]]:
     """``{feature: {"psi", "std_shift"}}`` (std_shift for numeric features only)."""
     require_columns(reference, "reference", [*numeric, *categorical])
     require_columns(current, "current", [*numeric, *categorical])
     stats: dict[str, dict[str, float]] = {}
     for column in numeric:
-        stats[column] = {"psi": psi_numeric(reference[column], current[column], bins, epsilon),
-                         "std_shift": std_shift(reference[column], current[column])}
+        stats[column] = {
+            "psi": psi_numeric(reference[column], current[column], bins, epsilon),
+            "std_shift": std_shift(reference[column], current[column]),
+        }
     for column in categorical:
         stats[column] = {"psi": psi_categorical(reference[column], current[column], epsilon)}
     return stats

@@ -31,10 +31,16 @@ def _over(value: float | None, limit: float) -> bool:
     return value is not None and not math.isnan(value) and value > limit
 
 
-def drift_summary(stats: Mapping[str, Mapping[str, float]], scores: Mapping[str, Any],
-                  prediction: Mapping[str, float], label: Mapping[str, float], model: str,
-                  rows: Mapping[str, int], cfg: DriftParams,
-                  advanced: Mapping[str, float] | None = None) -> DriftSummary:
+def drift_summary(
+    stats: Mapping[str, Mapping[str, float]],
+    scores: Mapping[str, Any],
+    prediction: Mapping[str, float],
+    label: Mapping[str, float],
+    model: str,
+    rows: Mapping[str, int],
+    cfg: DriftParams,
+    advanced: Mapping[str, float] | None = None,
+) -> DriftSummary:
     """The drift summary: the verdict (passed, failed: [...]), per-feature scores (own psi,
     std_shift; deepchecks drift_score) and the other deepchecks scores.
 
@@ -58,9 +64,11 @@ def drift_summary(stats: Mapping[str, Mapping[str, float]], scores: Mapping[str,
             failed.append(f"std_shift:{column}")
         if _over(entry.get("drift_score"), cfg.max_feature_drift):
             failed.append(f"feature_drift:{column}")
-    for check, limit in (("multivariate_drift", cfg.max_multivariate_drift),
-                         ("prediction_drift", cfg.max_prediction_drift),
-                         ("label_drift", cfg.max_label_drift)):
+    for check, limit in (
+        ("multivariate_drift", cfg.max_multivariate_drift),
+        ("prediction_drift", cfg.max_prediction_drift),
+        ("label_drift", cfg.max_label_drift),
+    ):
         if _over(scores[check]["drift_score"], limit):
             failed.append(check)
     summary = {
@@ -76,9 +84,15 @@ def drift_summary(stats: Mapping[str, Mapping[str, float]], scores: Mapping[str,
     return DriftSummary.model_validate(finite_or_none(round_floats(summary)))
 
 
-def drift_report(train: pd.DataFrame, test: pd.DataFrame, scoring: pd.DataFrame, spec: FeatureSpec,
-                 predictions: tuple[np.ndarray, np.ndarray], model: str,
-                 cfg: DriftParams) -> tuple[DriftSummary, list[Any]]:
+def drift_report(
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    scoring: pd.DataFrame,
+    spec: FeatureSpec,
+    predictions: tuple[np.ndarray, np.ndarray],
+    model: str,
+    cfg: DriftParams,
+) -> tuple[DriftSummary, list[Any]]:
     """Everything the drift stage computes: the summary (drift.json) and the deepchecks results (report).
 
     ``train`` is the reference; ``scoring`` (the snapshot the model will predict) is compared
@@ -96,10 +110,14 @@ def drift_report(train: pd.DataFrame, test: pd.DataFrame, scoring: pd.DataFrame,
         reference = advance_calendar(train, cfg.calendar_features, years)
     stats = feature_statistics(reference, scoring, numeric, categorical, cfg.psi_bins, cfg.psi_epsilon)
     train_pred, scoring_pred = predictions
-    own_prediction = {"psi": psi_numeric(train_pred, scoring_pred, cfg.psi_bins, cfg.psi_epsilon),
-                      "std_shift": std_shift(train_pred, scoring_pred)}
-    own_label = {"psi": psi_numeric(train[target], test[target], cfg.psi_bins, cfg.psi_epsilon),
-                 "std_shift": std_shift(train[target], test[target])}
+    own_prediction = {
+        "psi": psi_numeric(train_pred, scoring_pred, cfg.psi_bins, cfg.psi_epsilon),
+        "std_shift": std_shift(train_pred, scoring_pred),
+    }
+    own_label = {
+        "psi": psi_numeric(train[target], test[target], cfg.psi_bins, cfg.psi_epsilon),
+        "std_shift": std_shift(train[target], test[target]),
+    }
     scores, results = run_deepchecks(train, test, scoring, spec, predictions, cfg, reference=reference)
     rows = {"train": len(train), "test": len(test), "scoring": len(scoring)}
     summary = drift_summary(stats, scores, own_prediction, own_label, model, rows, cfg, advanced)

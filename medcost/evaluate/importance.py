@@ -28,15 +28,20 @@ def permutation_importances(model: Any, x: pd.DataFrame, y: Any, *, rows: int, r
         x, y = x.iloc[pick], y[pick]
     with threadpool_limits(limits=1):
         result = permutation_importance(model, x, y, scoring="r2", n_repeats=repeats, random_state=seed, n_jobs=1)
-    table = pd.DataFrame({"feature": list(x.columns), "importance": result.importances_mean,
-                          "std": result.importances_std})
+    table = pd.DataFrame(
+        {"feature": list(x.columns), "importance": result.importances_mean, "std": result.importances_std}
+    )
     return table.sort_values(["importance", "feature"], ascending=[False, True], kind="stable").reset_index(drop=True)
 
 
-def importance_tables(models: Mapping[str, Pipeline], test: pd.DataFrame, spec: FeatureSpec, *, rows: int,
-                      repeats: int, seed: int) -> dict[str, pd.DataFrame]:
+def importance_tables(
+    models: Mapping[str, Pipeline], test: pd.DataFrame, spec: FeatureSpec, *, rows: int, repeats: int, seed: int
+) -> dict[str, pd.DataFrame]:
     """``importance_<name>`` per model: its permutation importances on ``test``, rounded to 6 decimals."""
     x_test = test[spec.inputs]
-    return {f"importance_{name}": permutation_importances(model, x_test, test[spec.target], rows=rows,
-                                                          repeats=repeats, seed=seed).round({"importance": 6, "std": 6})
-            for name, model in models.items()}
+    return {
+        f"importance_{name}": permutation_importances(
+            model, x_test, test[spec.target], rows=rows, repeats=repeats, seed=seed
+        ).round({"importance": 6, "std": 6})
+        for name, model in models.items()
+    }

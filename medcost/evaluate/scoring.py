@@ -38,8 +38,14 @@ def decile_table(y_true: Any, y_pred: Any, groups: int = 10) -> pd.DataFrame:
     for number, idx in enumerate(np.array_split(order, groups), start=1):
         if len(idx) == 0:
             continue
-        rows.append({"decile": number, "rows": len(idx), "mean_actual": float(true[idx].mean()),
-                     "mean_predicted": float(pred[idx].mean())})
+        rows.append(
+            {
+                "decile": number,
+                "rows": len(idx),
+                "mean_actual": float(true[idx].mean()),
+                "mean_predicted": float(pred[idx].mean()),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -52,8 +58,11 @@ def oracle_frame(test: pd.DataFrame, truth: pd.DataFrame, key: list[str]) -> pd.
     joined = test[key].merge(truth[needed].drop_duplicates(key), on=key, how="left", validate="one_to_one")
     missing = int(joined["expected_cost"].isna().sum())
     if missing:
-        log.warning("truth file covers %d of %d test rows (is it from another source database?); oracle skipped",
-                    len(joined) - missing, len(joined))
+        log.warning(
+            "truth file covers %d of %d test rows (is it from another source database?); oracle skipped",
+            len(joined) - missing,
+            len(joined),
+        )
         return None
     return joined
 
@@ -62,9 +71,16 @@ def _log10p(values: np.ndarray) -> np.ndarray:
     return np.round(np.log10(1.0 + np.clip(values, 0.0, None)), 4)
 
 
-def evaluate_models(models: Mapping[str, Pipeline], train: pd.DataFrame, test: pd.DataFrame, spec: FeatureSpec,
-                    *, top_share: float, deciles: int,
-                    truth: pd.DataFrame | None = None) -> tuple[Evaluation, dict[str, pd.DataFrame]]:
+def evaluate_models(
+    models: Mapping[str, Pipeline],
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    spec: FeatureSpec,
+    *,
+    top_share: float,
+    deciles: int,
+    truth: pd.DataFrame | None = None,
+) -> tuple[Evaluation, dict[str, pd.DataFrame]]:
     """Score fitted ``models`` (name -> pipeline) and a mean-predictor baseline on ``test``.
 
     Returns ``(evaluation, tables)``: the evaluation has test metrics and train R²/RMSE for
@@ -86,11 +102,16 @@ def evaluate_models(models: Mapping[str, Pipeline], train: pd.DataFrame, test: p
     metrics: dict[str, Any] = {}
     for name, pred in predictions.items():
         fitted = regression_metrics(y_train, train_predictions[name], top_share)
-        metrics[name] = {"test": regression_metrics(y_test, pred, top_share),
-                         "train": {"r2": fitted["r2"], "rmse": fitted["rmse"]}}
-    metrics["data"] = {"train_rows": len(y_train), "test_rows": len(y_test),
-                       "test_total_cost": float(y_test.sum()),
-                       "perfect_top_decile_share": top_share_captured(y_test, y_test, top_share)}
+        metrics[name] = {
+            "test": regression_metrics(y_test, pred, top_share),
+            "train": {"r2": fitted["r2"], "rmse": fitted["rmse"]},
+        }
+    metrics["data"] = {
+        "train_rows": len(y_train),
+        "test_rows": len(y_test),
+        "test_total_cost": float(y_test.sum()),
+        "perfect_top_decile_share": top_share_captured(y_test, y_test, top_share),
+    }
     if truth is not None:
         oracle = oracle_frame(test, truth, key)
         if oracle is not None:
@@ -99,8 +120,9 @@ def evaluate_models(models: Mapping[str, Pipeline], train: pd.DataFrame, test: p
 
     named = {name: predictions[name] for name in models}
     tables: dict[str, pd.DataFrame] = {
-        "predictions": pd.DataFrame({**{k: test[k].to_numpy() for k in key}, "actual": y_test,
-                                     **{n: np.round(p, 2) for n, p in named.items()}}),
+        "predictions": pd.DataFrame(
+            {**{k: test[k].to_numpy() for k in key}, "actual": y_test, **{n: np.round(p, 2) for n, p in named.items()}}
+        ),
         "predicted_vs_actual": pd.DataFrame({"actual": _log10p(y_test), **{n: _log10p(p) for n, p in named.items()}}),
     }
     decile_columns: dict[str, Any] = {}
@@ -122,5 +144,11 @@ def log_scores(evaluation: Evaluation) -> None:
     """One log line of test metrics per model (the models, then baseline and oracle)."""
     for name, scores in evaluation.models.items():
         test = scores.test
-        log.info("%-8s test R² %s  RMSE %s  total ratio %s  top-decile share %s", name, _shown(test.r2, 4),
-                 _shown(test.rmse, 0), _shown(test.total_ratio, 3), _shown(test.top_decile_share, 3))
+        log.info(
+            "%-8s test R² %s  RMSE %s  total ratio %s  top-decile share %s",
+            name,
+            _shown(test.r2, 4),
+            _shown(test.rmse, 0),
+            _shown(test.total_ratio, 3),
+            _shown(test.top_decile_share, 3),
+        )

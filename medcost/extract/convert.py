@@ -24,8 +24,16 @@ ARROW_TYPES: dict[str, pa.DataType] = {
     "bool": pa.bool_(),
     "date": pa.date32(),
 }
-_BOOLEANS = {True: True, False: False, "1": True, "0": False,  # True/False also match 1/0 (equal hashes)
-             "true": True, "false": False, "t": True, "f": False}
+_BOOLEANS = {
+    True: True,
+    False: False,
+    "1": True,
+    "0": False,  # True/False also match 1/0 (equal hashes)
+    "true": True,
+    "false": False,
+    "t": True,
+    "f": False,
+}
 
 
 def arrow_schema(columns: Mapping[str, str]) -> pa.Schema:
@@ -64,8 +72,9 @@ def convert_column(table: str, column: str, kind: str, values: pd.Series) -> pa.
         if numeric_dtype:
             mapped = values.where(values.isin([0, 1])).astype("float64").astype("boolean")
         else:
-            mapped = values.map(lambda v: _BOOLEANS.get(v.strip().lower() if isinstance(v, str) else v),
-                                na_action="ignore").astype("boolean")
+            mapped = values.map(
+                lambda v: _BOOLEANS.get(v.strip().lower() if isinstance(v, str) else v), na_action="ignore"
+            ).astype("boolean")
         bad = present & mapped.isna()
         if bad.any():
             raise _bad_value(table, column, kind, values, bad)
@@ -78,8 +87,10 @@ def convert_column(table: str, column: str, kind: str, values: pd.Series) -> pa.
         bad = present & stamps.isna()
         if bad.any():
             raise _bad_value(table, column, kind, values, bad)
-        return pa.array(stamps.dt.normalize() if stamps.dt.tz is None else stamps.dt.tz_localize(None).dt.normalize(),
-                        from_pandas=True).cast(pa.date32())
+        return pa.array(
+            stamps.dt.normalize() if stamps.dt.tz is None else stamps.dt.tz_localize(None).dt.normalize(),
+            from_pandas=True,
+        ).cast(pa.date32())
     if kind == "str":
         try:
             return pa.array(values, type=pa.string(), from_pandas=True)

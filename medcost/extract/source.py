@@ -26,11 +26,15 @@ def connect(url: str) -> Engine:
     try:
         parsed = make_url(url)
     except ArgumentError:
-        raise MedcostError(f"source URL {shown} is not a SQLAlchemy URL (dialect+driver://user:password@host/db)") from None
+        raise MedcostError(
+            f"source URL {shown} is not a SQLAlchemy URL (dialect+driver://user:password@host/db)"
+        ) from None
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
         if database and database != ":memory:" and not Path(database).exists():
-            raise MedcostError(f"cannot connect to {shown}: file {database} does not exist (run `make data` to create the demo database)")
+            raise MedcostError(
+                f"cannot connect to {shown}: file {database} does not exist (run `make data` to create the demo database)"
+            )
     try:
         engine = create_engine(url, connect_args=_connect_args(parsed.get_backend_name()))
         with engine.connect() as conn:

@@ -34,7 +34,9 @@ def read_query(path: str | Path) -> str:
         raise MedcostError(f"extract.tables: query file {path}: {exc.strerror}") from None
 
 
-def stream_query(engine: Engine, table: str, sql: str, bind: Mapping[str, Any], chunk_rows: int) -> Iterator[pd.DataFrame]:
+def stream_query(
+    engine: Engine, table: str, sql: str, bind: Mapping[str, Any], chunk_rows: int
+) -> Iterator[pd.DataFrame]:
     """Yield the query's rows as data frames of at most ``chunk_rows`` rows (server-side cursor where supported)."""
     try:
         with engine.connect() as conn:
@@ -48,8 +50,15 @@ def stream_query(engine: Engine, table: str, sql: str, bind: Mapping[str, Any], 
         raise MedcostError(f"{table}: query failed: {summarise(exc)}") from None
 
 
-def extract_table(engine: Engine, table: str, sql: str, columns: Mapping[str, str],
-                  bind: Mapping[str, Any], chunk_rows: int, out_path: Path) -> TableExtract:
+def extract_table(
+    engine: Engine,
+    table: str,
+    sql: str,
+    columns: Mapping[str, str],
+    bind: Mapping[str, Any],
+    chunk_rows: int,
+    out_path: Path,
+) -> TableExtract:
     """Stream one query into ``out_path`` (Parquet); return its row count and timing."""
     started = time.perf_counter()
     schema = arrow_schema(columns)
@@ -59,8 +68,10 @@ def extract_table(engine: Engine, table: str, sql: str, columns: Mapping[str, st
         for chunk in stream_query(engine, table, sql, bind, chunk_rows):
             missing = [c for c in columns if c not in chunk.columns]
             if missing:
-                raise MedcostError(f"{table}: column(s) {', '.join(missing)} missing from the query result "
-                                   f"(it returned: {', '.join(chunk.columns)})")
+                raise MedcostError(
+                    f"{table}: column(s) {', '.join(missing)} missing from the query result "
+                    f"(it returned: {', '.join(chunk.columns)})"
+                )
             arrays = [convert_column(table, name, kind, chunk[name]) for name, kind in columns.items()]
             batch = pa.Table.from_arrays(arrays, schema=schema)
             if writer is None:
@@ -78,8 +89,13 @@ def extract_table(engine: Engine, table: str, sql: str, columns: Mapping[str, st
     return TableExtract(rows=rows, columns=len(columns), seconds=round(seconds, 3))
 
 
-def extract_tables(engine: Engine, tables: Mapping[str, tuple[str, Mapping[str, str]]],
-                   bind: Mapping[str, Any], chunk_rows: int, out_dir: Path) -> dict[str, TableExtract]:
+def extract_tables(
+    engine: Engine,
+    tables: Mapping[str, tuple[str, Mapping[str, str]]],
+    bind: Mapping[str, Any],
+    chunk_rows: int,
+    out_dir: Path,
+) -> dict[str, TableExtract]:
     """Extract every table (name -> (sql, columns)) into ``out_dir/<name>.parquet``."""
     out_dir.mkdir(parents=True, exist_ok=True)
     return {

@@ -51,8 +51,9 @@ def upsert_delta(frame: pd.DataFrame, path: str | Path, key: Sequence[str], stal
         return table.version()
     on_key = " AND ".join(f"t.{c} = s.{c}" for c in columns)
     stats = (
-        table.merge(data, predicate=on_key, source_alias="s", target_alias="t",
-                    merge_schema=True, commit_properties=commit)
+        table.merge(
+            data, predicate=on_key, source_alias="s", target_alias="t", merge_schema=True, commit_properties=commit
+        )
         .when_matched_update_all()
         .when_not_matched_insert_all()
         .when_not_matched_by_source_delete(stale_predicate)  # rows gone from the source
@@ -72,8 +73,16 @@ class DeltaLakehouse:
         """Upsert ``frame`` on ``key``; rows of the loaded years gone from ``frame`` are deleted."""
         years = sorted(int(y) for y in frame["year"].unique())
         version = upsert_delta(frame, self.path, key, f"t.year IN ({', '.join(map(str, years))})")
-        return LoadReceipt(backend=BACKEND, table=str(self.path), version=version, rows=len(frame), years=years,
-                           key=list(key), columns=list(frame.columns), content_hash=content_hash(frame, key))
+        return LoadReceipt(
+            backend=BACKEND,
+            table=str(self.path),
+            version=version,
+            rows=len(frame),
+            years=years,
+            key=list(key),
+            columns=list(frame.columns),
+            content_hash=content_hash(frame, key),
+        )
 
     def read(self, receipt: LoadReceipt) -> pd.DataFrame:
         """The rows of the receipt's years at the receipt's version, sorted by the key."""
@@ -82,6 +91,8 @@ class DeltaLakehouse:
         try:
             table = DeltaTable(str(self.path), version=receipt.version)
         except Exception as exc:  # deltalake raises several types for a missing table/version
-            raise MedcostError(f"lakehouse table {self.path} version {receipt.version}: cannot be read ({summarise(exc)})") from None
+            raise MedcostError(
+                f"lakehouse table {self.path} version {receipt.version}: cannot be read ({summarise(exc)})"
+            ) from None
         frame = table.to_pandas(columns=receipt.columns, filters=[("year", "in", receipt.years)])
         return frame.sort_values(receipt.key, kind="stable").reset_index(drop=True)

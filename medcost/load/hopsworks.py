@@ -66,7 +66,9 @@ def _settings() -> dict[str, Any]:
     settings["HOPSWORKS_PROJECT"] = env("HOPSWORKS_PROJECT")
     port = env("HOPSWORKS_PORT") or str(DEFAULT_PORT)
     if not port.isdigit() or not 0 < int(port) < 65536:
-        raise MedcostError(f"load.backend = hopsworks: environment variable HOPSWORKS_PORT = {port!r} is not a port number")
+        raise MedcostError(
+            f"load.backend = hopsworks: environment variable HOPSWORKS_PORT = {port!r} is not a port number"
+        )
     settings["HOPSWORKS_PORT"] = int(port)
     return settings
 
@@ -87,8 +89,14 @@ class HopsworksLakehouse:
         """The exceptions the Hopsworks client raises for cluster/data problems (not bugs)."""
         from hopsworks.client import exceptions
 
-        return (exceptions.RestAPIError, exceptions.FeatureStoreException, exceptions.ProjectException,
-                exceptions.ExternalClientError, OSError, EOFError)  # OSError: requests/SSL/connection errors
+        return (
+            exceptions.RestAPIError,
+            exceptions.FeatureStoreException,
+            exceptions.ProjectException,
+            exceptions.ExternalClientError,
+            OSError,
+            EOFError,
+        )  # OSError: requests/SSL/connection errors
 
     def _describe(self, exc: BaseException) -> str:
         """The exception on one short line (all of its lines joined), with the API key masked out."""
@@ -109,11 +117,14 @@ class HopsworksLakehouse:
         try:
             import hopsworks
         except ImportError:
-            raise MedcostError(f"load.backend = hopsworks: the hopsworks package is not installed; {_INSTALL_HINT}") from None
+            raise MedcostError(
+                f"load.backend = hopsworks: the hopsworks package is not installed; {_INSTALL_HINT}"
+            ) from None
         log.info("logging in to Hopsworks at %s", where)
         try:
-            project_handle = hopsworks.login(host=host, port=port, project=project,
-                                             api_key_value=settings["HOPSWORKS_API_KEY"])
+            project_handle = hopsworks.login(
+                host=host, port=port, project=project, api_key_value=settings["HOPSWORKS_API_KEY"]
+            )
         except self._errors() as exc:
             raise MedcostError(f"hopsworks login to {where} failed: {self._describe(exc)}") from None
         if project_handle is None:
@@ -129,8 +140,9 @@ class HopsworksLakehouse:
         try:
             return function(*args, **kwargs)
         except ImportError as exc:  # the [python] extra (delta-rs, pyarrow, ...) is missing
-            raise MedcostError(f"{self._where}: {what} needs a module that is not installed "
-                               f"({exc.name or exc}); {_INSTALL_HINT}") from None
+            raise MedcostError(
+                f"{self._where}: {what} needs a module that is not installed ({exc.name or exc}); {_INSTALL_HINT}"
+            ) from None
         except self._errors() as exc:
             raise MedcostError(f"{self._where}: {what} failed: {self._describe(exc)}") from None
 
@@ -146,11 +158,17 @@ class HopsworksLakehouse:
         digest = content_hash(frame, key)
         years = sorted(int(y) for y in frame["year"].unique())
         fs = self._store()
-        fg = self._call("opening", fs.get_or_create_feature_group,
-                        name=self.table, version=self.version,
-                        description="medcost client features (no load yet)",
-                        online_enabled=False, time_travel_format="DELTA",
-                        primary_key=list(key), event_time=EVENT_TIME_COLUMN)
+        fg = self._call(
+            "opening",
+            fs.get_or_create_feature_group,
+            name=self.table,
+            version=self.version,
+            description="medcost client features (no load yet)",
+            online_enabled=False,
+            time_travel_format="DELTA",
+            primary_key=list(key),
+            event_time=EVENT_TIME_COLUMN,
+        )
         commit: int | None = None
         if fg.id is not None:  # the feature group exists: check its schema and last load
             self._check_feature_group(fg, key)
@@ -162,23 +180,32 @@ class HopsworksLakehouse:
             elif latest is not None:
                 self._remove_stale(fg, frame, key, years)
         if commit is None:
-            self._call("inserting rows", fg.insert, frame, operation="upsert",
-                       write_options={"wait_for_job": True})
+            self._call("inserting rows", fg.insert, frame, operation="upsert", write_options={"wait_for_job": True})
             commit = self._latest_commit(fg)
             if commit is None:
                 raise MedcostError(f"{self._where}: the insert left no commit (is time travel enabled?)")
             self._call("recording the content hash", fg.update_description, _marker(digest, commit))
             log.info("upserted %d rows (years %s) into %s: commit %d", len(frame), years, self._where, commit)
-        return LoadReceipt(backend=BACKEND, table=f"{self.table}_v{self.version}", version=commit,
-                           rows=len(frame), years=years, key=list(key), columns=list(frame.columns),
-                           content_hash=digest, dtypes={str(c): str(t) for c, t in frame.dtypes.items()})
+        return LoadReceipt(
+            backend=BACKEND,
+            table=f"{self.table}_v{self.version}",
+            version=commit,
+            rows=len(frame),
+            years=years,
+            key=list(key),
+            columns=list(frame.columns),
+            content_hash=digest,
+            dtypes={str(c): str(t) for c, t in frame.dtypes.items()},
+        )
 
     def read(self, receipt: LoadReceipt) -> pd.DataFrame:
         """The rows of the receipt's years at the receipt's commit, sorted by the key."""
         expected = f"{self.table}_v{self.version}"
         if receipt.backend != BACKEND or receipt.table != expected:
-            raise MedcostError(f"{self._where}: the load receipt is for {receipt.backend} table "
-                               f"{receipt.table}, not hopsworks table {expected}")
+            raise MedcostError(
+                f"{self._where}: the load receipt is for {receipt.backend} table "
+                f"{receipt.table}, not hopsworks table {expected}"
+            )
         commit = receipt.version
         columns = list(receipt.columns)
         fs = self._store()
@@ -187,8 +214,7 @@ class HopsworksLakehouse:
             raise MedcostError(f"{self._where}: does not exist (was the load stage run against this cluster?)")
         latest = self._latest_commit(fg)
         if latest == commit:
-            frame = self._call(f"reading commit {commit}",
-                               lambda: fg.select(columns).read(dataframe_type="pandas"))
+            frame = self._call(f"reading commit {commit}", lambda: fg.select(columns).read(dataframe_type="pandas"))
         else:
             # The newest snapshot is not the receipt's: time travel. The hopsworks client
             # only allows it with the Spark engine (a Python client gets FeatureStoreException).
@@ -196,7 +222,10 @@ class HopsworksLakehouse:
             frame = self._call(
                 f"reading commit {commit} (no longer the newest, {latest}; time travel needs the Spark engine, "
                 "or re-run the load stage)",
-                fg.read, wallclock_time=commit, dataframe_type="pandas")
+                fg.read,
+                wallclock_time=commit,
+                dataframe_type="pandas",
+            )
         missing = [c for c in columns if c not in frame.columns]
         if missing:
             raise MedcostError(f"{self._where} commit {commit}: missing columns {', '.join(missing)}")
@@ -212,8 +241,10 @@ class HopsworksLakehouse:
             raise MedcostError(f"{self._where}: the feature table has no column {', '.join(dict.fromkeys(needed))}")
         renamed = [c for c in frame.columns if not re.fullmatch(r"[a-z_][a-z0-9_]*", str(c))]
         if renamed:  # Hopsworks would lower-case them / replace spaces, and reads would not find them
-            raise MedcostError(f"{self._where}: column names must be lower case letters, digits and _ "
-                               f"for Hopsworks: {', '.join(map(str, renamed))}")
+            raise MedcostError(
+                f"{self._where}: column names must be lower case letters, digits and _ "
+                f"for Hopsworks: {', '.join(map(str, renamed))}"
+            )
         if frame.duplicated(key).any():
             raise MedcostError(f"{self._where}: the feature table repeats key ({', '.join(key)}) values")
 
@@ -221,20 +252,24 @@ class HopsworksLakehouse:
         if sorted(fg.primary_key or []) != sorted(key) or (fg.event_time or None) != EVENT_TIME_COLUMN:
             raise MedcostError(
                 f"{self._where} exists with primary key {fg.primary_key} and event time {fg.event_time}, "
-                f"not {list(key)} and {EVENT_TIME_COLUMN}: raise load.hopsworks_version for the new schema")
+                f"not {list(key)} and {EVENT_TIME_COLUMN}: raise load.hopsworks_version for the new schema"
+            )
 
     def _remove_stale(self, fg: Any, frame: pd.DataFrame, key: list[str], years: list[int]) -> None:
         """Remove the loaded years' rows whose key is not in ``frame`` (as the Delta merge does)."""
         columns = list(dict.fromkeys([*key, "year", EVENT_TIME_COLUMN]))
-        current = self._call("reading the current keys",
-                             lambda: fg.select(columns).read(dataframe_type="pandas"))
+        current = self._call("reading the current keys", lambda: fg.select(columns).read(dataframe_type="pandas"))
         current = current.loc[current["year"].isin(years)]
         gone = current.merge(frame[key].drop_duplicates(), on=key, how="left", indicator=True)
         gone = gone.loc[gone["_merge"] == "left_only", columns].reset_index(drop=True)
         if len(gone):
             self._call("removing rows gone from the source", fg.remove_rows, gone)
-            log.info("removed %d rows of years %s from %s that are no longer in the feature table",
-                     len(gone), years, self._where)
+            log.info(
+                "removed %d rows of years %s from %s that are no longer in the feature table",
+                len(gone),
+                years,
+                self._where,
+            )
 
 
 def _restore_dtypes(frame: pd.DataFrame, dtypes: dict[str, str]) -> pd.DataFrame:
@@ -246,8 +281,9 @@ def _restore_dtypes(frame: pd.DataFrame, dtypes: dict[str, str]) -> pd.DataFrame
         values = frame[column]
         try:
             if dtype == "object" and pd.api.types.is_datetime64_any_dtype(values):
-                frame[column] = pd.Series([None if pd.isna(v) else v.date() for v in values],
-                                          index=values.index, dtype=object)
+                frame[column] = pd.Series(
+                    [None if pd.isna(v) else v.date() for v in values], index=values.index, dtype=object
+                )
             else:
                 frame[column] = values.astype(dtype)
         except (TypeError, ValueError):

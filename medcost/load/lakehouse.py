@@ -46,13 +46,16 @@ def read_loaded(lakehouse: Lakehouse, receipt: LoadReceipt) -> pd.DataFrame:
     """Read exactly what the receipt says was loaded, and check its content hash."""
     frame = lakehouse.read(receipt)
     if content_hash(frame, receipt.key) != receipt.content_hash:
-        raise MedcostError(f"lakehouse table {receipt.table} version {receipt.version}: "
-                           "content differs from the load receipt (changed since it was loaded?)")
+        raise MedcostError(
+            f"lakehouse table {receipt.table} version {receipt.version}: "
+            "content differs from the load receipt (changed since it was loaded?)"
+        )
     return frame
 
 
-def read_published(receipt_path: str | Path, backend: str, lakehouse_path: str | Path, table: str,
-                   version: int = 1) -> tuple[LoadReceipt, pd.DataFrame]:
+def read_published(
+    receipt_path: str | Path, backend: str, lakehouse_path: str | Path, table: str, version: int = 1
+) -> tuple[LoadReceipt, pd.DataFrame]:
     """The load receipt and exactly the rows it says were loaded (that version, content hash checked)."""
     receipt = read_contract(receipt_path, LoadReceipt, made_by="load")
     return receipt, read_loaded(open_lakehouse(backend, lakehouse_path, table, version), receipt)

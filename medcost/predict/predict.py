@@ -46,8 +46,9 @@ def load_champion(name: str, uri: str) -> tuple[PyFuncModel, int]:
     return model, version
 
 
-def predict_frame(model: PyFuncModel, frame: pd.DataFrame, key: Sequence[str], model_name: str,
-                  version: int) -> pd.DataFrame:
+def predict_frame(
+    model: PyFuncModel, frame: pd.DataFrame, key: Sequence[str], model_name: str, version: int
+) -> pd.DataFrame:
     """One row per row of ``frame``: its key, ``predicted_cost``, ``model_name``, ``model_version``."""
     missing = [c for c in key if c not in frame.columns]
     if missing:
@@ -76,8 +77,12 @@ def summary(predictions: pd.DataFrame) -> PredictSummary:
         model_version=int(predictions[VERSION_COLUMN].iloc[0]),
         rows=len(predictions),
         years=sorted(int(y) for y in predictions["year"].unique()) if "year" in predictions else [],
-        predicted_cost=PredictedCost(total=float(cost.sum()), mean=float(cost.mean()),
-                                     p50=float(cost.quantile(0.5)), p99=float(cost.quantile(0.99))),
+        predicted_cost=PredictedCost(
+            total=float(cost.sum()),
+            mean=float(cost.mean()),
+            p50=float(cost.quantile(0.5)),
+            p99=float(cost.quantile(0.99)),
+        ),
     )
 
 

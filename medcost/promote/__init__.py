@@ -22,8 +22,9 @@ experiment name when run by ``dvc exp run``.
 
 Modules: :mod:`~medcost.promote.session` (tracking store, client, lock),
 :mod:`~medcost.promote.signature` (model inputs), :mod:`~medcost.promote.lineage` (tags),
-:mod:`~medcost.promote.decision` (verdicts, candidate, crown or not) and
-:mod:`~medcost.promote.registry` (the registry operations). The command line
+:mod:`~medcost.promote.decision` (verdicts, candidate, crown or not),
+:mod:`~medcost.promote.registry` (log, register, move aliases) and
+:mod:`~medcost.promote.versions` (look up versions, roll back, status). The command line
 (``python -m medcost.registry status|rollback``) is the :mod:`medcost.registry` tool.
 """
 
@@ -37,17 +38,7 @@ from medcost.promote.lineage import (
     run_metrics,
     verdict_tags,
 )
-from medcost.promote.registry import (
-    MODEL_DESCRIPTION,
-    Promotion,
-    champion_version,
-    current_aliases,
-    find_version,
-    model_exists,
-    promote,
-    rollback,
-    status,
-)
+from medcost.promote.registry import MODEL_DESCRIPTION, Promotion, promote
 from medcost.promote.session import (
     ACTIVE,
     ALIASES,
@@ -73,6 +64,7 @@ from medcost.promote.signature import (
     rmse,
     skops_trusted_types,
 )
+from medcost.promote.versions import champion_version, current_aliases, find_version, model_exists, rollback, status
 
 __all__ = [
     "ACTIVE",

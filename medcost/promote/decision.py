@@ -42,8 +42,14 @@ def read_verdicts(quality: QualityVerdict, drift: DriftSummary | None) -> Verdic
         reasons.append("drift verdict missing")
     elif not drift_passed:
         reasons.append(f"drift check failed: {', '.join(failed[:10]) or 'see drift report'}")
-    return Verdicts(quality=quality_passed, drift=drift_passed, candidate=quality.candidate,
-                    quality_reason=quality.reason, drift_failed=failed, reasons=tuple(reasons))
+    return Verdicts(
+        quality=quality_passed,
+        drift=drift_passed,
+        candidate=quality.candidate,
+        quality_reason=quality.reason,
+        drift_failed=failed,
+        reasons=tuple(reasons),
+    )
 
 
 def choose_candidate(quality: QualityVerdict, evaluation: Evaluation | None) -> str:
@@ -62,27 +68,43 @@ def choose_candidate(quality: QualityVerdict, evaluation: Evaluation | None) -> 
     return min(models, key=lambda m: (test_rmse(m), models.index(m)))
 
 
-def decide(*, version: int, verdict_passed: bool, archived_reason: str | None, champion: int | None,
-           candidate_rmse: float, champion_rmse: float | None, champion_error: str | None,
-           min_improvement: float) -> tuple[bool, list[str]]:
+def decide(
+    *,
+    version: int,
+    verdict_passed: bool,
+    archived_reason: str | None,
+    champion: int | None,
+    candidate_rmse: float,
+    champion_rmse: float | None,
+    champion_error: str | None,
+    min_improvement: float,
+) -> tuple[bool, list[str]]:
     """Whether ``version`` becomes champion, and why (pure: no registry access)."""
     if champion == version:
         if not verdict_passed:
-            return False, [f"version {version} is the champion and now fails its gates: it stays champion "
-                           "(run `python -m medcost.registry rollback` to replace it)"]
+            return False, [
+                f"version {version} is the champion and now fails its gates: it stays champion "
+                "(run `python -m medcost.registry rollback` to replace it)"
+            ]
         return False, [f"version {version} is already the champion"]
     if not verdict_passed:
         return False, [f"version {version} failed its gates: archived, never champion"]
     if archived_reason == REASON_ROLLBACK:
-        return False, [f"version {version} was rolled back from champion: promote does not re-promote it "
-                       f"(delete its '{TAG_LIFECYCLE}' tag to allow it)"]
+        return False, [
+            f"version {version} was rolled back from champion: promote does not re-promote it "
+            f"(delete its '{TAG_LIFECYCLE}' tag to allow it)"
+        ]
     if champion is None:
         return True, ["no champion yet"]
     if champion_rmse is None:
-        return True, [f"the champion (version {champion}) cannot score the current test set ({champion_error}): replaced"]
+        return True, [
+            f"the champion (version {champion}) cannot score the current test set ({champion_error}): replaced"
+        ]
     bar = champion_rmse * (1.0 - min_improvement)
     if candidate_rmse < bar:
         return True, [f"test RMSE {candidate_rmse:.6g} beats the champion (version {champion}) {champion_rmse:.6g}"]
     needed = f" by {min_improvement:.2%}" if min_improvement > 0 else ""
-    return False, [f"test RMSE {candidate_rmse:.6g} does not beat the champion (version {champion}) "
-                   f"{champion_rmse:.6g}{needed}: stays challenger"]
+    return False, [
+        f"test RMSE {candidate_rmse:.6g} does not beat the champion (version {champion}) "
+        f"{champion_rmse:.6g}{needed}: stays challenger"
+    ]

@@ -68,14 +68,22 @@ def git_commit(cwd: str | Path = ".") -> str | None:
     return commit if result.returncode == 0 and commit else None
 
 
-def lineage_tags(*, candidate: str, sha256: str, commit: str | None, hashes: Mapping[str, str],
-                 params: Mapping[str, Any], env: Mapping[str, str] | None = None) -> dict[str, str]:
+def lineage_tags(
+    *,
+    candidate: str,
+    sha256: str,
+    commit: str | None,
+    hashes: Mapping[str, str],
+    params: Mapping[str, Any],
+    env: Mapping[str, str] | None = None,
+) -> dict[str, str]:
     """The version tags that say where a model came from (all strings, secrets redacted)."""
     env = os.environ if env is None else env
     tags = {TAG_SHA: sha256, "candidate": candidate, "git_commit": commit or "unknown"}
     tags.update({f"dvc.{name}.md5": digest for name, digest in hashes.items()})
-    tags.update({f"params.{name}": json.dumps(redact(value), sort_keys=True, default=str)
-                 for name, value in params.items()})
+    tags.update(
+        {f"params.{name}": json.dumps(redact(value), sort_keys=True, default=str) for name, value in params.items()}
+    )
     if env.get("DVC_EXP_NAME"):
         tags["dvc_exp_name"] = env["DVC_EXP_NAME"]
     if env.get("DVC_EXP_BASELINE_REV"):
@@ -85,6 +93,7 @@ def lineage_tags(*, candidate: str, sha256: str, commit: str | None, hashes: Map
 
 def verdict_tags(verdicts: Verdicts, test_rmse: float) -> dict[str, str]:
     """The version tags of one promotion's verdicts and the candidate's test RMSE."""
+
     def word(passed: bool) -> str:
         return "passed" if passed else "failed"
 
@@ -114,5 +123,8 @@ def run_metrics(evaluation: Evaluation | None, quality: QualityVerdict, candidat
     verdict = quality.models.get(candidate)
     if verdict is not None:
         metrics.update({f"gate.{name}": gate.value for name, gate in verdict.gates.items()})
-    return {key: float(value) for key, value in metrics.items()
-            if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(float(value))}
+    return {
+        key: float(value)
+        for key, value in metrics.items()
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(float(value))
+    }

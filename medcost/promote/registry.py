@@ -1,4 +1,4 @@
-"""The MLflow Model Registry: log and register a candidate, move the aliases, roll back, and show the status.
+"""The MLflow Model Registry: log and register a candidate and move its aliases by the verdicts.
 
 Each distinct model file (its sha256, the version tag ``model_sha256``) is one version;
 promoting the same file again registers nothing and logs no new run, it re-applies the
@@ -33,7 +33,6 @@ from medcost.promote.session import (
     REASON_ROLLBACK,
     TAG_ARCHIVED_REASON,
     TAG_LIFECYCLE,
-    TAG_SHA,
     mlflow_session,
     registry_lock,
 )
@@ -45,10 +44,10 @@ from medcost.promote.signature import (
     rmse,
     skops_trusted_types,
 )
+from medcost.promote.versions import current_aliases, find_version, model_exists
 
 if TYPE_CHECKING:  # heavy: imported inside the functions that need it
     from mlflow import MlflowClient
-    from mlflow.entities.model_registry import ModelVersion
 
 log = logging.getLogger(__name__)
 
@@ -59,59 +58,21 @@ MODEL_DESCRIPTION = (
 )
 
 
-def model_exists(client: MlflowClient, name: str) -> bool:
-    """Whether the registered model ``name`` exists."""
-    from mlflow.exceptions import MlflowException
-
-    try:
-        client.get_registered_model(name)
-    except MlflowException as exc:
-        if exc.error_code == "RESOURCE_DOES_NOT_EXIST":
-            return False
-        raise
-    return True
-
-
-def current_aliases(client: MlflowClient, name: str) -> dict[str, int]:
-    """The registered model's aliases (alias -> version number); empty when the model does not exist."""
-    if not model_exists(client, name):
-        return {}
-    aliases = client.get_registered_model(name).aliases or {}
-    return {alias: int(version) for alias, version in sorted(aliases.items())}
-
-
-def champion_version(client: MlflowClient, name: str, uri: str) -> int:
-    """The version holding ``champion``, or a one-line error saying to run promote."""
-    version = current_aliases(client, name).get(CHAMPION)
-    if version is None:
-        raise MedcostError(f"no champion for registered model '{name}' in {mask_url(uri)}: "
-                           "run promote first (dvc repro promote)")
-    return version
-
-
-def find_version(client: MlflowClient, name: str, sha256: str) -> ModelVersion | None:
-    """The version registered for the model file with this sha256, if any (the oldest one)."""
-    if not model_exists(client, name):
-        return None
-    found = client.search_model_versions(f"name = '{name}' and tags.{TAG_SHA} = '{sha256}'")
-    return min(found, key=lambda mv: int(mv.version)) if found else None
-
-
 @dataclass(frozen=True)
 class Promotion:
     """Everything promote needs, gathered by the stage (no file access in the registry code)."""
 
     model_name: str
     experiment: str
-    candidate: str                     # "tree" | "linear": which trained model
-    model: Any                         # the fitted scikit-learn pipeline
-    model_sha256: str                  # of the model file: the version's identity
-    test: pd.DataFrame                 # the test set, with the target
+    candidate: str  # "tree" | "linear": which trained model
+    model: Any  # the fitted scikit-learn pipeline
+    model_sha256: str  # of the model file: the version's identity
+    test: pd.DataFrame  # the test set, with the target
     spec: FeatureSpec
-    verdicts: Verdicts                 # read_verdicts(...)
-    metrics: dict[str, float]          # logged to the run
-    params: dict[str, Any]             # params sections, logged to the run (flattened) and as version tags
-    tags: dict[str, str]               # lineage_tags(...)
+    verdicts: Verdicts  # read_verdicts(...)
+    metrics: dict[str, float]  # logged to the run
+    params: dict[str, Any]  # params sections, logged to the run (flattened) and as version tags
+    tags: dict[str, str]  # lineage_tags(...)
     artifacts: list[tuple[str, Path]] = field(default_factory=list)  # (run artifact folder, local file or folder)
     min_rmse_improvement: float = 0.0
     input_example_rows: int = 5
@@ -149,11 +110,26 @@ def promote(p: Promotion, uri: str, artifact_location: str | None = None) -> Pro
         if champion is not None and champion != version and passed:
             champion_rmse, champion_error = _score_version(p.model_name, champion, p.test, y_test)
 
-        crowned, reasons = decide(version=version, verdict_passed=passed, archived_reason=archived_reason,
-                                  champion=champion, candidate_rmse=candidate_rmse, champion_rmse=champion_rmse,
-                                  champion_error=champion_error, min_improvement=p.min_rmse_improvement)
-        lifecycle = _apply(client, p.model_name, version, registered=registered, crowned=crowned,
-                           verdict_passed=passed, champion=champion, archived_reason=archived_reason)
+        crowned, reasons = decide(
+            version=version,
+            verdict_passed=passed,
+            archived_reason=archived_reason,
+            champion=champion,
+            candidate_rmse=candidate_rmse,
+            champion_rmse=champion_rmse,
+            champion_error=champion_error,
+            min_improvement=p.min_rmse_improvement,
+        )
+        lifecycle = _apply(
+            client,
+            p.model_name,
+            version,
+            registered=registered,
+            crowned=crowned,
+            verdict_passed=passed,
+            champion=champion,
+            archived_reason=archived_reason,
+        )
         after = current_aliases(client, p.model_name)
 
     reasons = [*p.verdicts.reasons, *reasons]
@@ -178,8 +154,14 @@ def promote(p: Promotion, uri: str, artifact_location: str | None = None) -> Pro
     )
 
 
-def _log_and_register(client: MlflowClient, p: Promotion, types: Mapping[str, str], x_test: pd.DataFrame,
-                      candidate_rmse: float, artifact_location: str | None) -> int:
+def _log_and_register(
+    client: MlflowClient,
+    p: Promotion,
+    types: Mapping[str, str],
+    x_test: pd.DataFrame,
+    candidate_rmse: float,
+    artifact_location: str | None,
+) -> int:
     import mlflow
     import mlflow.sklearn
 
@@ -193,8 +175,9 @@ def _log_and_register(client: MlflowClient, p: Promotion, types: Mapping[str, st
         client.create_registered_model(p.model_name, description=MODEL_DESCRIPTION)
 
     run_tags = {k: v for k, v in p.tags.items() if not k.startswith("params.")}
-    with mlflow.start_run(experiment_id=experiment_id, run_name=f"{p.candidate}-{p.model_sha256[:12]}",
-                          tags=run_tags) as run:
+    with mlflow.start_run(
+        experiment_id=experiment_id, run_name=f"{p.candidate}-{p.model_sha256[:12]}", tags=run_tags
+    ) as run:
         mlflow.log_params({k: str(v) for k, v in flatten(redact(p.params)).items()})
         mlflow.log_metrics({**p.metrics, "promote.test_rmse": candidate_rmse})
         info = mlflow.sklearn.log_model(
@@ -214,8 +197,11 @@ def _log_and_register(client: MlflowClient, p: Promotion, types: Mapping[str, st
                 mlflow.log_artifact(str(path), artifact_path=folder)
         log.info("logged run %s in experiment '%s'", run.info.run_id, p.experiment)
 
-    tags = {**p.tags, **verdict_tags(p.verdicts, candidate_rmse),
-            TAG_LIFECYCLE: ACTIVE if p.verdicts.passed else ARCHIVED}
+    tags = {
+        **p.tags,
+        **verdict_tags(p.verdicts, candidate_rmse),
+        TAG_LIFECYCLE: ACTIVE if p.verdicts.passed else ARCHIVED,
+    }
     if not p.verdicts.passed:
         tags[TAG_ARCHIVED_REASON] = REASON_GATES
     # One call creates the version with all its tags, model_sha256 included: no untagged version on a crash.
@@ -240,8 +226,17 @@ def _score_version(name: str, version: int, test: pd.DataFrame, y_test: np.ndarr
     return value, None
 
 
-def _apply(client: MlflowClient, name: str, version: int, *, registered: bool, crowned: bool,
-           verdict_passed: bool, champion: int | None, archived_reason: str | None) -> str:
+def _apply(
+    client: MlflowClient,
+    name: str,
+    version: int,
+    *,
+    registered: bool,
+    crowned: bool,
+    verdict_passed: bool,
+    champion: int | None,
+    archived_reason: str | None,
+) -> str:
     """Move the aliases and the lifecycle tag; return the version's lifecycle."""
     v = str(version)
     if registered:
@@ -260,41 +255,3 @@ def _apply(client: MlflowClient, name: str, version: int, *, registered: bool, c
         client.delete_model_version_tag(name, v, TAG_ARCHIVED_REASON)
         return ACTIVE
     return ARCHIVED if archived_reason else ACTIVE
-
-
-def rollback(client: MlflowClient, name: str, uri: str) -> dict[str, Any]:
-    """Move ``champion`` to the version holding ``previous``; archive the one rolled back from; drop ``previous``."""
-    if not model_exists(client, name):
-        raise MedcostError(f"rollback: no registered model '{name}' in {mask_url(uri)}: run promote first")
-    before = current_aliases(client, name)
-    target, current = before.get(PREVIOUS), before.get(CHAMPION)
-    if target is None:
-        shown = f"version {current}" if current is not None else "none"
-        raise MedcostError(f"rollback: no version of '{name}' holds alias '{PREVIOUS}' (champion: {shown}): "
-                           "nothing to roll back to")
-    client.set_registered_model_alias(name, CHAMPION, str(target))
-    client.delete_registered_model_alias(name, PREVIOUS)
-    if current is not None and current != target:
-        client.set_model_version_tag(name, str(current), TAG_LIFECYCLE, ARCHIVED)
-        client.set_model_version_tag(name, str(current), TAG_ARCHIVED_REASON, REASON_ROLLBACK)
-    after = current_aliases(client, name)
-    log.info("rolled back %s: champion version %s -> version %d", name, current, target)
-    return {"model_name": name, "champion_before": current, "champion_after": target,
-            "archived": current if current != target else None, "aliases_before": before, "aliases_after": after}
-
-
-def status(client: MlflowClient, name: str) -> dict[str, Any]:
-    """Aliases and each version's lifecycle, newest first."""
-    if not model_exists(client, name):
-        return {"model_name": name, "aliases": {}, "versions": []}
-    aliases = current_aliases(client, name)
-    by_version: dict[int, list[str]] = {}
-    for alias, version in aliases.items():
-        by_version.setdefault(version, []).append(alias)
-    versions = sorted(client.search_model_versions(f"name = '{name}'"), key=lambda mv: -int(mv.version))
-    return {"model_name": name, "aliases": aliases, "versions": [
-        {"version": int(mv.version), "aliases": sorted(by_version.get(int(mv.version), [])),
-         "lifecycle": mv.tags.get(TAG_LIFECYCLE, ACTIVE), "archived_reason": mv.tags.get(TAG_ARCHIVED_REASON),
-         "candidate": mv.tags.get("candidate"), "test_rmse": mv.tags.get("test_rmse"),
-         "verdict": mv.tags.get("verdict.passed"), "git_commit": mv.tags.get("git_commit")}
-        for mv in versions]}

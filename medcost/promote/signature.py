@@ -33,8 +33,10 @@ def input_types(model: Any, spec: FeatureSpec) -> dict[str, str]:
     strings, numbers = set(spec.categorical), set(spec.numeric)
     unknown = [c for c in names if c not in strings and c not in numbers]
     if unknown:
-        raise MedcostError(f"model input: column(s) {', '.join(unknown)} are neither numeric nor categorical "
-                           "in the transform params (params changed since training?)")
+        raise MedcostError(
+            f"model input: column(s) {', '.join(unknown)} are neither numeric nor categorical "
+            "in the transform params (params changed since training?)"
+        )
     return {c: ("string" if c in strings else "double") for c in names}
 
 
@@ -104,6 +106,8 @@ def skops_trusted_types(model: Any) -> list[str]:
     types = sorted(skops.io.get_untrusted_types(data=skops.io.dumps(model)))
     foreign = [t for t in types if t.split(".", 1)[0] not in TRUSTED_MODULES]
     if foreign:
-        raise MedcostError(f"model: holds types outside {', '.join(TRUSTED_MODULES)} that the skops format "
-                           f"will not load safely: {', '.join(foreign)}")
+        raise MedcostError(
+            f"model: holds types outside {', '.join(TRUSTED_MODULES)} that the skops format "
+            f"will not load safely: {', '.join(foreign)}"
+        )
     return types

@@ -44,18 +44,27 @@ def run(args: argparse.Namespace) -> None:
             print(json.dumps(status(client, name), indent=2))
             return
         result: dict[str, Any] = rollback(client, name, uri)
-    archived = (f"; version {result['archived']} is archived (promote will not re-promote it)"
-                if result["archived"] is not None else "")
-    print(f"rolled back '{name}': champion version {result['champion_before']} -> version {result['champion_after']}"
-          f"{archived}; alias '{PREVIOUS}' removed. Restart `make serve` and re-score with `dvc repro -s -f predict`.")
+    archived = (
+        f"; version {result['archived']} is archived (promote will not re-promote it)"
+        if result["archived"] is not None
+        else ""
+    )
+    print(
+        f"rolled back '{name}': champion version {result['champion_before']} -> version {result['champion_after']}"
+        f"{archived}; alias '{PREVIOUS}' removed. Restart `make serve` and re-score with `dvc repro -s -f predict`."
+    )
     notify({"event": "rolled_back", **result}, timeout=cfg.webhook_timeout_seconds)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     """``python -m medcost.registry {status,rollback}``."""
-    parser = argparse.ArgumentParser(prog="python -m medcost.registry",
-                                     description="Inspect the medcost registered model or roll its champion back.")
-    parser.add_argument("command", choices=["status", "rollback"],
-                        help="status: aliases and versions; rollback: champion back to the version holding 'previous'")
+    parser = argparse.ArgumentParser(
+        prog="python -m medcost.registry", description="Inspect the medcost registered model or roll its champion back."
+    )
+    parser.add_argument(
+        "command",
+        choices=["status", "rollback"],
+        help="status: aliases and versions; rollback: champion back to the version holding 'previous'",
+    )
     add_model_arguments(parser)
     run_tool("registry", parser, run, argv)

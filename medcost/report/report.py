@@ -77,11 +77,17 @@ def build_report(base: str, out: Path, images: Path, repo: Path = Path(".")) -> 
     errors = [f"{e.get('rev')}: {e.get('msg')}" for e in raw.get("errors", [])]
 
     lines = [
-        f"# medcost: this change against `{base}`", "",
-        "## Params", params or "No params changed.", "",
-        "## Metrics", metrics or "No metric changed.", "",
+        f"# medcost: this change against `{base}`",
+        "",
+        "## Params",
+        params or "No params changed.",
+        "",
+        "## Metrics",
+        metrics or "No metric changed.",
+        "",
         "## Plots",
-        "Each plot shows both revisions (colour = revision).", "",
+        "Each plot shows both revisions (colour = revision).",
+        "",
     ]
     for title, path in plots:
         link = Path(os.path.relpath(path.resolve(), out.resolve().parent)).as_posix()

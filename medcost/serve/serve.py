@@ -33,8 +33,19 @@ DEFAULT_PORT = 5001
 
 def serve_command(model_name: str, host: str, port: int) -> list[str]:
     """The ``mlflow models serve`` command line for the champion of ``model_name``."""
-    return [str(Path(sys.executable).parent / "mlflow"), "models", "serve",
-            "-m", f"models:/{model_name}@champion", "--env-manager", "local", "-h", host, "-p", str(port)]
+    return [
+        str(Path(sys.executable).parent / "mlflow"),
+        "models",
+        "serve",
+        "-m",
+        f"models:/{model_name}@champion",
+        "--env-manager",
+        "local",
+        "-h",
+        host,
+        "-p",
+        str(port),
+    ]
 
 
 def serve_env(uri: str, base: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -53,8 +64,15 @@ def serve(args: argparse.Namespace) -> None:
     with mlflow_session(uri) as client:
         version = champion_version(client, name, uri)
     command = serve_command(name, args.host, args.port)
-    log.info("serving %s version %d (models:/%s@champion, %s) on http://%s:%d/invocations",
-             name, version, name, mask_url(uri), args.host, args.port)
+    log.info(
+        "serving %s version %d (models:/%s@champion, %s) on http://%s:%d/invocations",
+        name,
+        version,
+        name,
+        mask_url(uri),
+        args.host,
+        args.port,
+    )
     sys.stdout.flush()
     sys.stderr.flush()
     os.execve(command[0], command, serve_env(uri))
@@ -64,7 +82,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     """``python -m medcost.serve [--host H] [--port P] [--model-name NAME]``."""
     parser = argparse.ArgumentParser(prog="python -m medcost.serve", description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default: {DEFAULT_HOST})")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("MEDCOST_SERVE_PORT", DEFAULT_PORT)),
-                        help=f"port (default: MEDCOST_SERVE_PORT or {DEFAULT_PORT})")
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=int(os.environ.get("MEDCOST_SERVE_PORT", DEFAULT_PORT)),
+        help=f"port (default: MEDCOST_SERVE_PORT or {DEFAULT_PORT})",
+    )
     add_model_arguments(parser)
     run_tool("serve", parser, serve, argv)

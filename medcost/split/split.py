@@ -24,8 +24,9 @@ MIN_PER_BIN = 2
 """Fewest rows a stratum may hold (the stratified split needs two: one for each part)."""
 
 
-def training_and_scoring(frame: pd.DataFrame, target: str, target_year: int,
-                         scoring_year: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+def training_and_scoring(
+    frame: pd.DataFrame, target: str, target_year: int, scoring_year: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The training rows (``year == target_year``, with target) and the scoring snapshot (no target column)."""
     for column in ("year", target):
         if column not in frame.columns:
@@ -77,8 +78,9 @@ def _merge_small(labels: np.ndarray) -> np.ndarray:
         labels[labels == label] = lower[-1] if len(lower) else others[0]
 
 
-def split_train_test(train_rows: pd.DataFrame, target: str, key: list[str], test_size: float, seed: int,
-                     bins: int, tail: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+def split_train_test(
+    train_rows: pd.DataFrame, target: str, key: list[str], test_size: float, seed: int, bins: int, tail: float
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A seeded split of ``train_rows`` into (train, test), stratified on the binned target; both sorted by ``key``."""
     ordered = train_rows.sort_values(key, kind="stable").reset_index(drop=True)
     n_test = int(np.ceil(test_size * len(ordered)))
@@ -90,10 +92,18 @@ def split_train_test(train_rows: pd.DataFrame, target: str, key: list[str], test
         log.warning("split: too few rows for the requested strata; using %d bins", bins)
     if n_test < 1 or len(ordered) - n_test < 1 or len(np.unique(labels)) > min(n_test, len(ordered) - n_test):
         raise MedcostError(f"split: {len(ordered)} training rows are too few for split.test_size = {test_size}")
-    train_idx, test_idx = train_test_split(np.arange(len(ordered)), test_size=n_test, random_state=seed,
-                                           shuffle=True, stratify=labels)
+    train_idx, test_idx = train_test_split(
+        np.arange(len(ordered)), test_size=n_test, random_state=seed, shuffle=True, stratify=labels
+    )
     train = ordered.iloc[np.sort(train_idx)].reset_index(drop=True)
     test = ordered.iloc[np.sort(test_idx)].reset_index(drop=True)
-    log.info("split: %d train rows, %d test rows, %d strata; mean %s %.0f (train) / %.0f (test)",
-             len(train), len(test), len(np.unique(labels)), target, train[target].mean(), test[target].mean())
+    log.info(
+        "split: %d train rows, %d test rows, %d strata; mean %s %.0f (train) / %.0f (test)",
+        len(train),
+        len(test),
+        len(np.unique(labels)),
+        target,
+        train[target].mean(),
+        test[target].mean(),
+    )
     return train, test

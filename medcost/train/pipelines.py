@@ -47,8 +47,9 @@ def build_preprocessor(spec: FeatureSpec, *, scale: bool, log_columns: Sequence[
     plain = [c for c in spec.numeric if c not in set(log_columns)]
 
     def numeric_steps(log_first: bool) -> Pipeline:
-        steps: list[tuple[str, Any]] = [("impute", SimpleImputer(strategy="median", add_indicator=True,
-                                                                  keep_empty_features=True))]
+        steps: list[tuple[str, Any]] = [
+            ("impute", SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True))
+        ]
         if log_first:
             steps.append(("arcsinh", FunctionTransformer(np.arcsinh, feature_names_out="one-to-one")))
         if scale:
@@ -61,8 +62,9 @@ def build_preprocessor(spec: FeatureSpec, *, scale: bool, log_columns: Sequence[
     if logged:
         transformers.append(("history", numeric_steps(True), logged))
     if spec.categorical:
-        transformers.append(("categorical", OneHotEncoder(handle_unknown="ignore", sparse_output=False),
-                             list(spec.categorical)))
+        transformers.append(
+            ("categorical", OneHotEncoder(handle_unknown="ignore", sparse_output=False), list(spec.categorical))
+        )
     if not transformers:
         raise MedcostError("model: no input columns (transform.numeric, flags and categorical are all empty?)")
     return ColumnTransformer(transformers, remainder="drop", verbose_feature_names_out=False)
@@ -73,8 +75,9 @@ def non_negative(regressor: RegressorMixin, log_target: bool) -> TransformedTarg
     inner: RegressorMixin = regressor
     if log_target:
         inner = TransformedTargetRegressor(regressor=regressor, func=np.log1p, inverse_func=np.expm1)
-    clip = FunctionTransformer(func=None, inverse_func=functools.partial(np.clip, a_min=0.0, a_max=None),
-                               check_inverse=False)
+    clip = FunctionTransformer(
+        func=None, inverse_func=functools.partial(np.clip, a_min=0.0, a_max=None), check_inverse=False
+    )
     return TransformedTargetRegressor(regressor=inner, transformer=clip, check_inverse=False)
 
 
@@ -82,12 +85,26 @@ def tree_regressor(cfg: TrainTreeParams) -> RegressorMixin:
     """The configured tree ensemble (unfitted)."""
     if cfg.model == "hist_gradient_boosting":
         return HistGradientBoostingRegressor(
-            loss=cfg.loss, max_iter=cfg.max_iter, learning_rate=cfg.learning_rate, max_leaf_nodes=cfg.max_leaf_nodes,
-            max_depth=cfg.max_depth, min_samples_leaf=cfg.min_samples_leaf, l2_regularization=cfg.l2_regularization,
-            monotonic_cst={name: 1 for name in cfg.increasing} or None, early_stopping=False, random_state=cfg.seed)
+            loss=cfg.loss,
+            max_iter=cfg.max_iter,
+            learning_rate=cfg.learning_rate,
+            max_leaf_nodes=cfg.max_leaf_nodes,
+            max_depth=cfg.max_depth,
+            min_samples_leaf=cfg.min_samples_leaf,
+            l2_regularization=cfg.l2_regularization,
+            monotonic_cst={name: 1 for name in cfg.increasing} or None,
+            early_stopping=False,
+            random_state=cfg.seed,
+        )
     forest = {"random_forest": RandomForestRegressor, "extra_trees": ExtraTreesRegressor}[cfg.model]
-    return forest(n_estimators=cfg.n_estimators, max_depth=cfg.max_depth, min_samples_leaf=cfg.min_samples_leaf,
-                  max_features=cfg.max_features, n_jobs=cfg.n_jobs, random_state=cfg.seed)
+    return forest(
+        n_estimators=cfg.n_estimators,
+        max_depth=cfg.max_depth,
+        min_samples_leaf=cfg.min_samples_leaf,
+        max_features=cfg.max_features,
+        n_jobs=cfg.n_jobs,
+        random_state=cfg.seed,
+    )
 
 
 def linear_regressor(cfg: TrainLinearParams) -> RegressorMixin:
@@ -117,5 +134,9 @@ def build_tree_pipeline(cfg: TrainTreeParams, spec: FeatureSpec) -> Pipeline:
 def build_linear_pipeline(cfg: TrainLinearParams, spec: FeatureSpec) -> Pipeline:
     """Imputation + (arcsinh of the claim-history columns, ``spec.history``) + scaling + one-hot + the linear model."""
     log_columns = spec.history if cfg.log_features else ()
-    return Pipeline([("preprocess", build_preprocessor(spec, scale=True, log_columns=log_columns)),
-                     ("model", non_negative(linear_regressor(cfg), cfg.log_target))])
+    return Pipeline(
+        [
+            ("preprocess", build_preprocessor(spec, scale=True, log_columns=log_columns)),
+            ("model", non_negative(linear_regressor(cfg), cfg.log_target)),
+        ]
+    )

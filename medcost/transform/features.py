@@ -42,22 +42,32 @@ def _years_between(start: pd.Series, end: pd.Timestamp) -> pd.Series:
     return (years - before_birthday.astype(int)).astype("float64")
 
 
-def _enrolled_months(start: pd.Series, end: pd.Series, period_start: pd.Timestamp, period_end: pd.Timestamp) -> pd.Series:
+def _enrolled_months(
+    start: pd.Series, end: pd.Series, period_start: pd.Timestamp, period_end: pd.Timestamp
+) -> pd.Series:
     overlap_start = start.clip(lower=period_start)
     overlap_end = end.fillna(period_end).clip(upper=period_end)
     days = (overlap_end - overlap_start).dt.days.clip(lower=0)
     return (days / (period_end - period_start).days * 12).round(2)
 
 
-def client_features(clients: pd.DataFrame, claims: pd.DataFrame, cutoff: dt.date, cfg: TransformParams,
-                    target_end: dt.date | None = None) -> pd.DataFrame:
+def client_features(
+    clients: pd.DataFrame,
+    claims: pd.DataFrame,
+    cutoff: dt.date,
+    cfg: TransformParams,
+    target_end: dt.date | None = None,
+) -> pd.DataFrame:
     """Features for every client enrolled on ``cutoff``, from data known before it.
 
     With ``target_end``, adds the target: total claims serviced in [cutoff, target_end).
     Inputs are not modified.
     """
-    _require(clients, "clients", ["client_id", "birth_date", "enrolled_from", "enrolled_to",
-                                  *cfg.categorical, *cfg.flags, *cfg.numeric])
+    _require(
+        clients,
+        "clients",
+        ["client_id", "birth_date", "enrolled_from", "enrolled_to", *cfg.categorical, *cfg.flags, *cfg.numeric],
+    )
     _require(claims, "claims", ["client_id", "service_date", "paid_date", "category", "amount"])
     cut = pd.Timestamp(cutoff)
     enrolled_from = pd.to_datetime(clients["enrolled_from"])
@@ -83,7 +93,8 @@ def client_features(clients: pd.DataFrame, claims: pd.DataFrame, cutoff: dt.date
     out["age"] = _years_between(pd.to_datetime(people["birth_date"]), cut).to_numpy()
     out["tenure_years"] = ((cut - enrolled_from[on_cutoff]).dt.days / 365.25).round(2).to_numpy()
     out["months_enrolled_prev"] = _enrolled_months(
-        enrolled_from[on_cutoff], enrolled_to[on_cutoff], cut - pd.DateOffset(years=1), cut).to_numpy()
+        enrolled_from[on_cutoff], enrolled_to[on_cutoff], cut - pd.DateOffset(years=1), cut
+    ).to_numpy()
 
     history = _claim_history(claims, cut, cfg)
     out = out.merge(history, on="client_id", how="left")
@@ -105,9 +116,14 @@ def _claim_history(claims: pd.DataFrame, cut: pd.Timestamp, cfg: TransformParams
     known = claims.loc[pd.to_datetime(claims["paid_date"]) < cut]
     lag = cut.year - pd.to_datetime(known["service_date"]).dt.year
     amount = pd.to_numeric(known["amount"], errors="coerce").astype("float64")
-    frame = pd.DataFrame({"client_id": known["client_id"].to_numpy(), "lag": lag.to_numpy(),
-                          "category": known["category"].astype("string").str.strip().str.lower().to_numpy(),
-                          "amount": amount.to_numpy()})
+    frame = pd.DataFrame(
+        {
+            "client_id": known["client_id"].to_numpy(),
+            "lag": lag.to_numpy(),
+            "category": known["category"].astype("string").str.strip().str.lower().to_numpy(),
+            "amount": amount.to_numpy(),
+        }
+    )
     frame = frame.loc[frame["lag"].between(1, cfg.lookback_years)]
 
     by_lag = frame.pivot_table(index="client_id", columns="lag", values="amount", aggfunc="sum", fill_value=0.0)
@@ -117,9 +133,14 @@ def _claim_history(claims: pd.DataFrame, cut: pd.Timestamp, cfg: TransformParams
     last_year = frame.loc[frame["lag"] == 1]
     unknown = ~last_year["category"].isin(cfg.claim_categories)
     if unknown.any():
-        log.warning("claims: %d claim(s) in categories not listed in transform.claim_categories: %s",
-                    int(unknown.sum()), ", ".join(sorted(last_year.loc[unknown, "category"].dropna().unique())[:5]))
-    by_category = last_year.pivot_table(index="client_id", columns="category", values="amount", aggfunc="sum", fill_value=0.0)
+        log.warning(
+            "claims: %d claim(s) in categories not listed in transform.claim_categories: %s",
+            int(unknown.sum()),
+            ", ".join(sorted(last_year.loc[unknown, "category"].dropna().unique())[:5]),
+        )
+    by_category = last_year.pivot_table(
+        index="client_id", columns="category", values="amount", aggfunc="sum", fill_value=0.0
+    )
     by_category = by_category.reindex(columns=cfg.claim_categories, fill_value=0.0)
     by_category.columns = [f"cost_prev1_{c}" for c in by_category.columns]
 
@@ -130,7 +151,9 @@ def _claim_history(claims: pd.DataFrame, cut: pd.Timestamp, cfg: TransformParams
     return history.reset_index()[["client_id", *history_columns(cfg)]]
 
 
-def build_feature_table(clients: pd.DataFrame, claims: pd.DataFrame, as_of: dt.date, cfg: TransformParams) -> pd.DataFrame:
+def build_feature_table(
+    clients: pd.DataFrame, claims: pd.DataFrame, as_of: dt.date, cfg: TransformParams
+) -> pd.DataFrame:
     """Training rows (year = as_of.year - 1, with target) and the scoring snapshot (year = as_of.year, no target)."""
     training_cutoff = as_of.replace(year=as_of.year - 1)
     train = client_features(clients, claims, training_cutoff, cfg, target_end=as_of)
@@ -140,6 +163,12 @@ def build_feature_table(clients: pd.DataFrame, claims: pd.DataFrame, as_of: dt.d
     if score.empty:
         raise MedcostError(f"transform: no client was enrolled on {as_of} (the scoring cutoff)")
     table = pd.concat([train, score], ignore_index=True)
-    log.info("features: %d training rows (year %d), %d scoring rows (year %d), %d columns",
-             len(train), training_cutoff.year, len(score), as_of.year, table.shape[1])
+    log.info(
+        "features: %d training rows (year %d), %d scoring rows (year %d), %d columns",
+        len(train),
+        training_cutoff.year,
+        len(score),
+        as_of.year,
+        table.shape[1],
+    )
     return table

@@ -28,12 +28,18 @@ def build_data_docs(context: Any, docs_dir: str | Path, report: ValidationReport
     suites = list(report.suites)
     try:
         with atomic_path(docs_dir) as tmp:
-            context.add_data_docs_site(DOCS_SITE, {
-                "class_name": "SiteBuilder",
-                "show_how_to_buttons": False,
-                "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(tmp.resolve())},
-                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-            })
+            context.add_data_docs_site(
+                DOCS_SITE,
+                {
+                    "class_name": "SiteBuilder",
+                    "show_how_to_buttons": False,
+                    "store_backend": {
+                        "class_name": "TupleFilesystemStoreBackend",
+                        "base_directory": str(tmp.resolve()),
+                    },
+                    "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+                },
+            )
             try:
                 context.build_data_docs(site_names=[DOCS_SITE])
             finally:
@@ -58,11 +64,16 @@ def _add_static_index(docs_dir: Path, report: ValidationReport) -> None:
     rows = []
     for name, suite in report.suites.items():
         pages = _result_pages(docs_dir, name)
-        result = (f'<a href="{html.escape(pages[-1].relative_to(docs_dir).as_posix())}">results</a>'
-                  if pages else "no results")
-        rows.append(f"<tr><td>{html.escape(name)}</td><td>{suite.rows}</td><td>{suite.evaluated}</td>"
-                    f"<td>{suite.passed}</td><td>{suite.failed}</td><td>{result} | "
-                    f'<a href="expectations/{html.escape(name)}.html">suite</a></td></tr>')
+        result = (
+            f'<a href="{html.escape(pages[-1].relative_to(docs_dir).as_posix())}">results</a>'
+            if pages
+            else "no results"
+        )
+        rows.append(
+            f"<tr><td>{html.escape(name)}</td><td>{suite.rows}</td><td>{suite.evaluated}</td>"
+            f"<td>{suite.passed}</td><td>{suite.failed}</td><td>{result} | "
+            f'<a href="expectations/{html.escape(name)}.html">suite</a></td></tr>'
+        )
     failures = [describe_failure(f, name) for name, s in report.suites.items() for f in s.failures]
     items = "".join(f"<li>{html.escape(line)}</li>" for line in [*failures, *report.meta.problems])
     block = (

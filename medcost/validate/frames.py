@@ -56,7 +56,9 @@ def _as_kind(values: pd.Series, kind: str) -> pd.Series:
             return values.astype("string")
         elif kind == "bool" and (pd.api.types.is_bool_dtype(dtype) or inferred == "boolean"):
             return values.astype("boolean")
-        elif kind == "date" and (pd.api.types.is_datetime64_any_dtype(dtype) or inferred in ("date", "datetime", "datetime64")):
+        elif kind == "date" and (
+            pd.api.types.is_datetime64_any_dtype(dtype) or inferred in ("date", "datetime", "datetime64")
+        ):
             if isinstance(dtype, pd.DatetimeTZDtype):  # a store that keeps time zones (a date has none)
                 values = values.dt.tz_convert(None)
             stamps = values.astype("datetime64[ms]")

@@ -24,8 +24,10 @@ def write_report(path: str | Path, report: ValidationReport) -> None:
     except MedcostError as exc:
         raise MedcostError(f"the validation results just written are incomplete: {exc}") from None
     if set(written.suites) != set(report.suites):
-        raise MedcostError(f"{path}: the validation results are incomplete: "
-                           f"suites {sorted(written.suites)} instead of {sorted(report.suites)}")
+        raise MedcostError(
+            f"{path}: the validation results are incomplete: "
+            f"suites {sorted(written.suites)} instead of {sorted(report.suites)}"
+        )
 
 
 def describe_failure(failure: ExpectationFailure, suite: str) -> str:

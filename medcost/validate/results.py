@@ -43,10 +43,13 @@ def meta_problems(name: str, columns: Iterable[str], configured: list[Any], resu
     problems = []
     result_ids = {r.expectation_config.id for r in results}
     if len(results) != len(configured) or {e.id for e in configured} != result_ids:
-        missing = [f"{e.configuration.type} {columns_of(e.configuration.kwargs)}"
-                   for e in configured if e.id not in result_ids]
-        problems.append(f"{name}: {len(configured)} expectation(s) configured, {len(results)} result(s)"
-                        + (f"; no result for {', '.join(missing[:3])}" if missing else ""))
+        missing = [
+            f"{e.configuration.type} {columns_of(e.configuration.kwargs)}" for e in configured if e.id not in result_ids
+        ]
+        problems.append(
+            f"{name}: {len(configured)} expectation(s) configured, {len(results)} result(s)"
+            + (f"; no result for {', '.join(missing[:3])}" if missing else "")
+        )
     for r in results:
         message = raised(r.exception_info)
         if message:
@@ -87,7 +90,11 @@ def failure(result: Any, examples: int) -> ExpectationFailure:
     }
     if detail.get("unexpected_percent") is not None:
         entry["unexpected_percent"] = round(float(detail["unexpected_percent"]), 4)
-    values = [v["value"] for v in detail.get("partial_unexpected_counts") or []] or detail.get("partial_unexpected_list") or []
+    values = (
+        [v["value"] for v in detail.get("partial_unexpected_counts") or []]
+        or detail.get("partial_unexpected_list")
+        or []
+    )
     values = [v for v in values if v is not None][:examples]
     if values:
         entry["examples"] = values

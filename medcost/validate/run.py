@@ -50,8 +50,14 @@ def _rows(extracted: ExtractMetrics | None, table: str) -> int | None:
     return extracted.tables[table].rows
 
 
-def raw_batches(extract: ExtractParams, transform: TransformParams, cfg: ValidateParams,
-                clients: pd.DataFrame, claims: pd.DataFrame, extracted: ExtractMetrics | None = None) -> list[Batch]:
+def raw_batches(
+    extract: ExtractParams,
+    transform: TransformParams,
+    cfg: ValidateParams,
+    clients: pd.DataFrame,
+    claims: pd.DataFrame,
+    extracted: ExtractMetrics | None = None,
+) -> list[Batch]:
     """The raw extract's batches: clients, claims and the claims-to-clients relation.
 
     ``extracted`` (metrics/extract.json) gives the row count each table must have (None: not checked).
@@ -65,12 +71,21 @@ def raw_batches(extract: ExtractParams, transform: TransformParams, cfg: Validat
     ]
 
 
-def features_batch(extract: ExtractParams, transform: TransformParams, cfg: ValidateParams, features: pd.DataFrame,
-                   receipt: LoadReceipt | None = None, extracted: ExtractMetrics | None = None) -> Batch:
+def features_batch(
+    extract: ExtractParams,
+    transform: TransformParams,
+    cfg: ValidateParams,
+    features: pd.DataFrame,
+    receipt: LoadReceipt | None = None,
+    extracted: ExtractMetrics | None = None,
+) -> Batch:
     """The feature table's batch: as many rows as the load receipt says, at most two per extracted client."""
     rows = receipt.rows if receipt is not None else None
-    return Batch("features", typed_frame(features, feature_kinds(transform)),
-                 features_suite(extract, transform, cfg, rows, _rows(extracted, "clients")))
+    return Batch(
+        "features",
+        typed_frame(features, feature_kinds(transform)),
+        features_suite(extract, transform, cfg, rows, _rows(extracted, "clients")),
+    )
 
 
 def run_suites(batches: list[Batch], docs_dir: str | Path | None = None, examples: int = 3) -> ValidationReport:
@@ -96,12 +111,16 @@ def run_suites(batches: list[Batch], docs_dir: str | Path | None = None, example
         suite = context.suites.add(batch.suite)
         definition = source.add_dataframe_asset(batch.name).add_batch_definition_whole_dataframe(batch.name)
         validation = context.validation_definitions.add(
-            module.ValidationDefinition(name=batch.name, data=definition, suite=suite))
+            module.ValidationDefinition(name=batch.name, data=definition, suite=suite)
+        )
         configured = list(suite.expectations)
         expectations += len(configured)
         try:
-            result = validation.run(batch_parameters={"dataframe": batch.frame}, result_format=RESULT_FORMAT,
-                                    run_id=RunIdentifier(run_name=RUN_NAME, run_time=run_time))
+            result = validation.run(
+                batch_parameters={"dataframe": batch.frame},
+                result_format=RESULT_FORMAT,
+                run_id=RunIdentifier(run_name=RUN_NAME, run_time=run_time),
+            )
         except Exception as exc:  # a bug or an unusable frame: the gate is closed, and says why
             problems.append(f"{batch.name}: the validation did not run ({type(exc).__name__}: {summarise(exc)})")
             suites[batch.name] = suite_result(len(batch.frame), [], len(configured), examples)
@@ -110,8 +129,14 @@ def run_suites(batches: list[Batch], docs_dir: str | Path | None = None, example
         evaluated += len(results)
         problems += meta_problems(batch.name, batch.frame.columns, configured, results)
         summary = suites[batch.name] = suite_result(len(batch.frame), results, len(configured), examples)
-        log.info("%s: %d/%d expectations passed on %d rows in %.1fs", batch.name, summary.passed,
-                 summary.evaluated, summary.rows, time.perf_counter() - suite_started)
+        log.info(
+            "%s: %d/%d expectations passed on %d rows in %.1fs",
+            batch.name,
+            summary.passed,
+            summary.evaluated,
+            summary.rows,
+            time.perf_counter() - suite_started,
+        )
 
     def report() -> ValidationReport:
         success = not problems and all(s.failed == 0 for s in suites.values())

@@ -40,11 +40,15 @@ def _suite(name: str, expectations: list[Expectation]) -> ExpectationSuite:
 def _require(table: str, declared: Iterable[str], needed: Iterable[str]) -> None:
     missing = [c for c in needed if c not in set(declared)]
     if missing:
-        raise MedcostError(f"validate: {table} suite needs column(s) {', '.join(missing)}, "
-                           f"not declared for {table} (extract.tables / transform params)")
+        raise MedcostError(
+            f"validate: {table} suite needs column(s) {', '.join(missing)}, "
+            f"not declared for {table} (extract.tables / transform params)"
+        )
 
 
-def _null_rates(table: str, columns: Iterable[str], cfg: ValidateParams, strict: Iterable[str] = ()) -> dict[str, float]:
+def _null_rates(
+    table: str, columns: Iterable[str], cfg: ValidateParams, strict: Iterable[str] = ()
+) -> dict[str, float]:
     columns = list(columns)
     unknown = [k for k in cfg.null_rates if k.startswith(f"{table}.") and k.partition(".")[2] not in columns]
     if unknown:
@@ -54,12 +58,20 @@ def _null_rates(table: str, columns: Iterable[str], cfg: ValidateParams, strict:
     return rates
 
 
-def _schema(table: str, kinds: Mapping[str, str], cfg: ValidateParams, rows: int | None,
-            strict_not_null: Iterable[str] = (), skip_null_rate: Iterable[str] = ()) -> list[Expectation]:
+def _schema(
+    table: str,
+    kinds: Mapping[str, str],
+    cfg: ValidateParams,
+    rows: int | None,
+    strict_not_null: Iterable[str] = (),
+    skip_null_rate: Iterable[str] = (),
+) -> list[Expectation]:
     """Columns, types, null rates and row count: the part every table's suite shares."""
     expect = gxe()
-    out: list[Expectation] = [expect.ExpectTableColumnsToMatchSet(column_set=list(kinds), exact_match=True),
-                              expect.ExpectTableRowCountToBeBetween(min_value=1)]
+    out: list[Expectation] = [
+        expect.ExpectTableColumnsToMatchSet(column_set=list(kinds), exact_match=True),
+        expect.ExpectTableRowCountToBeBetween(min_value=1),
+    ]
     if rows is not None:
         out.append(expect.ExpectTableRowCountToEqual(value=int(rows)))
     for column, kind in kinds.items():
@@ -85,41 +97,69 @@ def _midnight(day: dt.date) -> dt.datetime:
     return dt.datetime(day.year, day.month, day.day)
 
 
-def clients_suite(extract: ExtractParams, transform: TransformParams, cfg: ValidateParams,
-                  rows: int | None = None) -> ExpectationSuite:
+def clients_suite(
+    extract: ExtractParams, transform: TransformParams, cfg: ValidateParams, rows: int | None = None
+) -> ExpectationSuite:
     """The raw ``clients`` extract; ``rows`` is the row count extract reported (metrics/extract.json)."""
     expect = gxe()
     kinds = extract.tables["clients"].columns
-    _require("clients", kinds, ["client_id", "birth_date", "enrolled_from", "enrolled_to",
-                                *transform.categorical, *transform.flags, *transform.numeric])
+    _require(
+        "clients",
+        kinds,
+        [
+            "client_id",
+            "birth_date",
+            "enrolled_from",
+            "enrolled_to",
+            *transform.categorical,
+            *transform.flags,
+            *transform.numeric,
+        ],
+    )
     _require("validate.value_sets", cfg.value_sets, transform.categorical)
     as_of = _midnight(extract.as_of)
     out = _schema("clients", kinds, cfg, rows, strict_not_null=["client_id"])
     out += [
         expect.ExpectColumnValuesToBeUnique(column="client_id"),
-        expect.ExpectColumnValuesToBeBetween(column="birth_date", min_value=_years_before(extract.as_of, cfg.age[1] + 1),
-                                             max_value=as_of, notes=f"ages {cfg.age[0]:g}-{cfg.age[1]:g} on {extract.as_of}"),
+        expect.ExpectColumnValuesToBeBetween(
+            column="birth_date",
+            min_value=_years_before(extract.as_of, cfg.age[1] + 1),
+            max_value=as_of,
+            notes=f"ages {cfg.age[0]:g}-{cfg.age[1]:g} on {extract.as_of}",
+        ),
         expect.ExpectColumnValuesToBeBetween(column="enrolled_from", max_value=as_of, strict_max=True),
         expect.ExpectColumnValuesToBeBetween(column="enrolled_to", min_value=_midnight(extract.history_start)),
-        expect.ExpectColumnPairValuesAToBeGreaterThanB(column_A="enrolled_to", column_B="enrolled_from", or_equal=True,
-                                                       ignore_row_if="either_value_is_missing"),
+        expect.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="enrolled_to", column_B="enrolled_from", or_equal=True, ignore_row_if="either_value_is_missing"
+        ),
     ]
     for column in transform.categorical:
-        out.append(expect.ExpectColumnValuesToMatchRegex(
-            column=column, regex=_loose_text(cfg.value_sets[column]),
-            notes="raw values: any case, stray spaces allowed (transform trims and lower-cases them)"))
+        out.append(
+            expect.ExpectColumnValuesToMatchRegex(
+                column=column,
+                regex=_loose_text(cfg.value_sets[column]),
+                notes="raw values: any case, stray spaces allowed (transform trims and lower-cases them)",
+            )
+        )
     for column in transform.flags:
         out.append(expect.ExpectColumnValuesToBeInSet(column=column, value_set=[True, False]))
     for column, (low, high) in transform.valid_ranges.items():
         if column in kinds:
-            out.append(expect.ExpectColumnValuesToBeBetween(
-                column=column, min_value=low, max_value=high, mostly=round(1.0 - cfg.raw_out_of_range_rate, 6),
-                notes="a few entry errors are expected in the source; transform makes them missing"))
+            out.append(
+                expect.ExpectColumnValuesToBeBetween(
+                    column=column,
+                    min_value=low,
+                    max_value=high,
+                    mostly=round(1.0 - cfg.raw_out_of_range_rate, 6),
+                    notes="a few entry errors are expected in the source; transform makes them missing",
+                )
+            )
     return _suite("clients", out)
 
 
-def claims_suite(extract: ExtractParams, transform: TransformParams, cfg: ValidateParams,
-                 rows: int | None = None) -> ExpectationSuite:
+def claims_suite(
+    extract: ExtractParams, transform: TransformParams, cfg: ValidateParams, rows: int | None = None
+) -> ExpectationSuite:
     """The raw ``claims`` extract: claims paid in [history_start, as_of)."""
     expect = gxe()
     kinds = extract.tables["claims"].columns
@@ -128,15 +168,28 @@ def claims_suite(extract: ExtractParams, transform: TransformParams, cfg: Valida
     out = _schema("claims", kinds, cfg, rows, strict_not_null=["claim_id", "client_id"])
     out += [
         expect.ExpectColumnValuesToBeUnique(column="claim_id"),
-        expect.ExpectColumnValuesToBeBetween(column="paid_date", min_value=start, max_value=as_of, strict_max=True,
-                                             notes="the extract window [history_start, as_of)"),
-        expect.ExpectColumnValuesToBeBetween(column="service_date", min_value=start - dt.timedelta(days=cfg.max_payment_lag_days),
-                                             max_value=as_of, strict_max=True,
-                                             notes="no claim serviced on or after as_of (it cannot be known yet)"),
-        expect.ExpectColumnPairValuesAToBeGreaterThanB(column_A="paid_date", column_B="service_date", or_equal=True,
-                                                       ignore_row_if="either_value_is_missing"),
-        expect.ExpectColumnValuesToMatchRegex(column="category", regex=_loose_text(transform.claim_categories),
-                                              notes="transform.claim_categories, any case"),
+        expect.ExpectColumnValuesToBeBetween(
+            column="paid_date",
+            min_value=start,
+            max_value=as_of,
+            strict_max=True,
+            notes="the extract window [history_start, as_of)",
+        ),
+        expect.ExpectColumnValuesToBeBetween(
+            column="service_date",
+            min_value=start - dt.timedelta(days=cfg.max_payment_lag_days),
+            max_value=as_of,
+            strict_max=True,
+            notes="no claim serviced on or after as_of (it cannot be known yet)",
+        ),
+        expect.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="paid_date", column_B="service_date", or_equal=True, ignore_row_if="either_value_is_missing"
+        ),
+        expect.ExpectColumnValuesToMatchRegex(
+            column="category",
+            regex=_loose_text(transform.claim_categories),
+            notes="transform.claim_categories, any case",
+        ),
         expect.ExpectColumnValuesToBeBetween(column="amount", min_value=0.0),
     ]
     return _suite("claims", out)
@@ -145,16 +198,25 @@ def claims_suite(extract: ExtractParams, transform: TransformParams, cfg: Valida
 def claims_clients_suite() -> ExpectationSuite:
     """Every claim's client exists in ``clients`` (on :func:`claims_clients_frame`)."""
     expect = gxe()
-    return _suite("claims_clients", [
-        expect.ExpectTableColumnsToMatchSet(column_set=[RELATION_COLUMN], exact_match=True),
-        expect.ExpectColumnTypeToBe(column=RELATION_COLUMN, type_="Int64"),
-        expect.ExpectColumnValuesToBeNull(column=RELATION_COLUMN,
-                                          notes="the client id of each claim whose client is not in clients"),
-    ])
+    return _suite(
+        "claims_clients",
+        [
+            expect.ExpectTableColumnsToMatchSet(column_set=[RELATION_COLUMN], exact_match=True),
+            expect.ExpectColumnTypeToBe(column=RELATION_COLUMN, type_="Int64"),
+            expect.ExpectColumnValuesToBeNull(
+                column=RELATION_COLUMN, notes="the client id of each claim whose client is not in clients"
+            ),
+        ],
+    )
 
 
-def features_suite(extract: ExtractParams, transform: TransformParams, cfg: ValidateParams,
-                   rows: int | None = None, clients: int | None = None) -> ExpectationSuite:
+def features_suite(
+    extract: ExtractParams,
+    transform: TransformParams,
+    cfg: ValidateParams,
+    rows: int | None = None,
+    clients: int | None = None,
+) -> ExpectationSuite:
     """The feature table: ``rows`` as the load receipt says, at most two rows per extracted client."""
     expect = gxe()
     from great_expectations.expectations.row_conditions import Column
@@ -165,13 +227,17 @@ def features_suite(extract: ExtractParams, transform: TransformParams, cfg: Vali
     training, scoring = extract.target_year, extract.scoring_year
     out = _schema("features", kinds, cfg, rows, strict_not_null=transform.key, skip_null_rate=[target])
     if clients is not None:
-        out.append(expect.ExpectTableRowCountToBeBetween(min_value=1, max_value=2 * int(clients),
-                                                         notes="one training and one scoring row per client at most"))
+        out.append(
+            expect.ExpectTableRowCountToBeBetween(
+                min_value=1, max_value=2 * int(clients), notes="one training and one scoring row per client at most"
+            )
+        )
     out += [
         expect.ExpectCompoundColumnsToBeUnique(column_list=list(transform.key)),
         expect.ExpectColumnValuesToBeInSet(column="year", value_set=[training, scoring]),
-        expect.ExpectColumnValuesToBeBetween(column=CUTOFF_COLUMN, min_value=dt.datetime(training, 1, 1),
-                                             max_value=dt.datetime(scoring, 1, 1)),
+        expect.ExpectColumnValuesToBeBetween(
+            column=CUTOFF_COLUMN, min_value=dt.datetime(training, 1, 1), max_value=dt.datetime(scoring, 1, 1)
+        ),
         expect.ExpectColumnValuesToBeBetween(column="age", min_value=cfg.age[0], max_value=cfg.age[1]),
         expect.ExpectColumnValuesToBeBetween(column="tenure_years", min_value=0.0),
         expect.ExpectColumnValuesToBeBetween(column="months_enrolled_prev", min_value=0.0, max_value=12.0),
@@ -187,10 +253,14 @@ def features_suite(extract: ExtractParams, transform: TransformParams, cfg: Vali
             out.append(expect.ExpectColumnValuesToBeBetween(column=column, min_value=0.0))
     out += [
         expect.ExpectColumnValuesToBeBetween(column=target, min_value=0.0),
-        expect.ExpectColumnValuesToNotBeNull(column=target, row_condition=Column("year") == training,
-                                             notes=f"training rows ({training}) have a target"),
-        expect.ExpectColumnValuesToBeNull(column=target, row_condition=Column("year") == scoring,
-                                          notes=f"scoring rows ({scoring}) have none yet (no leak from the future)"),
+        expect.ExpectColumnValuesToNotBeNull(
+            column=target, row_condition=Column("year") == training, notes=f"training rows ({training}) have a target"
+        ),
+        expect.ExpectColumnValuesToBeNull(
+            column=target,
+            row_condition=Column("year") == scoring,
+            notes=f"scoring rows ({scoring}) have none yet (no leak from the future)",
+        ),
         expect.ExpectColumnMeanToBeBetween(column=target, min_value=cfg.target.mean[0], max_value=cfg.target.mean[1]),
     ]
     # ExpectColumnQuantileValuesToBeBetween cannot be used: in great_expectations 1.24.1 its
@@ -199,9 +269,14 @@ def features_suite(extract: ExtractParams, transform: TransformParams, cfg: Vali
     # `high` when a share q of the values is at most `high`, and at least `low` when a share
     # 1 - q of the values is at least `low`.
     for q, (low, high) in sorted(cfg.target.quantiles.items()):
-        out.append(expect.ExpectColumnValuesToBeBetween(column=target, max_value=high, mostly=q,
-                                                        notes=f"quantile {q:g} of {target} <= {high:g}"))
-        out.append(expect.ExpectColumnValuesToBeBetween(column=target, min_value=low, mostly=round(1.0 - q, 6),
-                                                        notes=f"quantile {q:g} of {target} >= {low:g}"))
+        out.append(
+            expect.ExpectColumnValuesToBeBetween(
+                column=target, max_value=high, mostly=q, notes=f"quantile {q:g} of {target} <= {high:g}"
+            )
+        )
+        out.append(
+            expect.ExpectColumnValuesToBeBetween(
+                column=target, min_value=low, mostly=round(1.0 - q, 6), notes=f"quantile {q:g} of {target} >= {low:g}"
+            )
+        )
     return _suite("features", out)
-

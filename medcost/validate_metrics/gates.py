@@ -26,10 +26,10 @@ Threshold = float | tuple[float, float]
 
 # Gate name -> kind of threshold. The names are the keys of quality.json's "gates".
 GATE_KINDS = {
-    "r2": "min",                  # test R² >= min_r2
-    "rmse_vs_baseline": "max",    # test RMSE / baseline test RMSE <= max_rmse_ratio
-    "train_test_r2_gap": "max",   # train R² - test R² <= max_r2_gap (overfitting)
-    "total_ratio": "band",        # total predicted / total actual cost in [low, high]
+    "r2": "min",  # test R² >= min_r2
+    "rmse_vs_baseline": "max",  # test RMSE / baseline test RMSE <= max_rmse_ratio
+    "train_test_r2_gap": "max",  # train R² - test R² <= max_r2_gap (overfitting)
+    "total_ratio": "band",  # total predicted / total actual cost in [low, high]
 }
 
 
@@ -65,8 +65,9 @@ def configured_gates(cfg: ValidateMetricsParams) -> dict[str, Threshold]:
     return {name: value for name, value in thresholds.items() if value is not None}
 
 
-def _gate_value(name: str, metrics: Mapping[str, Number], baseline: Mapping[str, Number], model: str,
-                baseline_name: str) -> float:
+def _gate_value(
+    name: str, metrics: Mapping[str, Number], baseline: Mapping[str, Number], model: str, baseline_name: str
+) -> float:
     if name == "r2":
         return _need(metrics, model, "test.r2")
     if name == "rmse_vs_baseline":
@@ -104,15 +105,17 @@ def evaluate_gates(evaluation: Evaluation, cfg: ValidateMetricsParams) -> Qualit
         for name, threshold in gates.items():
             # rounded like the metric files, and compared as written: the file never contradicts itself
             value = round_floats(_gate_value(name, metrics, baseline, model, cfg.baseline))
-            results[name] = GateResult(value=value, threshold=threshold,
-                                       passed=_passes(GATE_KINDS[name], value, threshold))
+            results[name] = GateResult(
+                value=value, threshold=threshold, passed=_passes(GATE_KINDS[name], value, threshold)
+            )
         models[model] = ModelVerdict(passed=all(g.passed for g in results.values()), gates=results)
     check_complete(models, cfg.models, gates)
 
     passing = [m for m in cfg.models if models[m].passed]
     candidate = min(passing, key=lambda m: (rmse[m], cfg.models.index(m))) if passing else None
-    verdict = QualityVerdict(passed=candidate is not None, candidate=candidate, models=models,
-                             reason=_reason(models, candidate, rmse))
+    verdict = QualityVerdict(
+        passed=candidate is not None, candidate=candidate, models=models, reason=_reason(models, candidate, rmse)
+    )
     log.info("quality gates: %s", verdict.reason)
     return verdict
 
@@ -120,14 +123,16 @@ def evaluate_gates(evaluation: Evaluation, cfg: ValidateMetricsParams) -> Qualit
 def check_complete(models: Mapping[str, ModelVerdict], expected: Sequence[str], gates: Mapping[str, Threshold]) -> None:
     """Meta-validation: every configured gate was evaluated for every expected model, with a finite value."""
     if set(models) != set(expected):
-        raise MedcostError(f"validate_metrics: evaluated models {sorted(models)} "
-                           f"differ from the configured {sorted(expected)}")
+        raise MedcostError(
+            f"validate_metrics: evaluated models {sorted(models)} differ from the configured {sorted(expected)}"
+        )
     for model, result in models.items():
         evaluated = set(result.gates)
         if evaluated != set(gates):
             missing = sorted(set(gates) - evaluated) or sorted(evaluated - set(gates))
-            raise MedcostError(f"validate_metrics: model '{model}': "
-                               f"gates {', '.join(missing)} not evaluated as configured")
+            raise MedcostError(
+                f"validate_metrics: model '{model}': gates {', '.join(missing)} not evaluated as configured"
+            )
         for name, gate in result.gates.items():
             if not math.isfinite(gate.value):
                 raise MedcostError(f"validate_metrics: model '{model}': gate '{name}' has no finite value")

@@ -61,22 +61,27 @@ def failure(report: ValidationReport, suite: str, column: str | None, expectatio
 
 @pytest.fixture(scope="module")
 def models(params: dict[str, Any]) -> tuple[ExtractParams, TransformParams, ValidateParams]:
-    return (section(params, "extract", ExtractParams), section(params, "transform", TransformParams),
-            section(params, "validate", ValidateParams))
+    return (
+        section(params, "extract", ExtractParams),
+        section(params, "transform", TransformParams),
+        section(params, "validate", ValidateParams),
+    )
 
 
 def stage_params(params: dict[str, Any], folder: Path, source: Path) -> dict[str, Any]:
     """params.yaml with every path the stages write moved into ``folder``."""
     out = copy.deepcopy(params)
-    out["paths"].update({
-        "source_db": str(source),
-        "raw": str(folder / "raw"),
-        "features": str(folder / "interim" / "client_features.parquet"),
-        "lakehouse": str(folder / "lakehouse" / "client_features"),
-        "load_receipt": str(folder / "lakehouse" / "client_features.receipt.json"),
-        "metrics": str(folder / "metrics"),
-        "data_docs": str(folder / "data_docs"),
-    })
+    out["paths"].update(
+        {
+            "source_db": str(source),
+            "raw": str(folder / "raw"),
+            "features": str(folder / "interim" / "client_features.parquet"),
+            "lakehouse": str(folder / "lakehouse" / "client_features"),
+            "load_receipt": str(folder / "lakehouse" / "client_features.receipt.json"),
+            "metrics": str(folder / "metrics"),
+            "data_docs": str(folder / "data_docs"),
+        }
+    )
     return out
 
 
@@ -145,25 +150,37 @@ def test_a_clean_generated_database_passes(pipeline):
     [
         pytest.param(
             [*UNCONSTRAINED_CLIENTS, f"INSERT INTO clients SELECT * FROM clients WHERE client_id = {CLIENT}"],
-            [("clients", "client_id", "expect_column_values_to_be_unique", 2),
-             ("features", "client_id,year", "expect_compound_columns_to_be_unique", None)],
-            id="duplicated-client"),
+            [
+                ("clients", "client_id", "expect_column_values_to_be_unique", 2),
+                ("features", "client_id,year", "expect_compound_columns_to_be_unique", None),
+            ],
+            id="duplicated-client",
+        ),
         pytest.param(
             [f"UPDATE clients SET birth_date = '1776-01-01' WHERE client_id = {CLIENT}"],  # 250 years before as_of
-            [("features", "age", "expect_column_values_to_be_between", None),
-             ("clients", "birth_date", "expect_column_values_to_be_between", 1)],
-            id="age-250"),
+            [
+                ("features", "age", "expect_column_values_to_be_between", None),
+                ("clients", "birth_date", "expect_column_values_to_be_between", 1),
+            ],
+            id="age-250",
+        ),
         pytest.param(
             [f"UPDATE clients SET region = 'Atlantis' WHERE client_id = {CLIENT}"],
-            [("features", "region", "expect_column_values_to_be_in_set", None),
-             ("clients", "region", "expect_column_values_to_match_regex", 1)],
-            id="unknown-region"),
+            [
+                ("features", "region", "expect_column_values_to_be_in_set", None),
+                ("clients", "region", "expect_column_values_to_match_regex", 1),
+            ],
+            id="unknown-region",
+        ),
         pytest.param(
             # serviced after as_of but paid before it: the query, which filters on paid_date, keeps it
             [f"UPDATE claims SET service_date = '2026-02-01', paid_date = '2025-12-30' WHERE claim_id = {FIRST_CLAIM}"],
-            [("claims", "service_date", "expect_column_values_to_be_between", 1),
-             ("claims", "paid_date,service_date", "expect_column_pair_values_a_to_be_greater_than_b", 1)],
-            id="claim-after-as_of"),
+            [
+                ("claims", "service_date", "expect_column_values_to_be_between", 1),
+                ("claims", "paid_date,service_date", "expect_column_pair_values_a_to_be_greater_than_b", 1),
+            ],
+            id="claim-after-as_of",
+        ),
     ],
 )
 def test_a_corruption_fails_validate_and_is_named(pipeline, statements, expected):
@@ -189,16 +206,26 @@ def test_a_negative_amount_stops_the_stage_with_one_line_and_no_noise(pipeline, 
 
     import yaml
 
-    _, _, stage = pipeline(f"UPDATE claims SET amount = -5 WHERE claim_id = {FIRST_CLAIM}",
-                           stages=("extract", "transform", "load"))
+    _, _, stage = pipeline(
+        f"UPDATE claims SET amount = -5 WHERE claim_id = {FIRST_CLAIM}", stages=("extract", "transform", "load")
+    )
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(stage))
-    run = subprocess.run([sys.executable, "-m", "stages.validate", "--params", str(tmp_path / "params.yaml")],
-                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    run = subprocess.run(
+        [sys.executable, "-m", "stages.validate", "--params", str(tmp_path / "params.yaml")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert run.returncode == 1, run.stderr
     error = run.stderr.strip().splitlines()[-1]
-    assert error.startswith("error: validate: 1 expectation(s) failed: "
-                            "claims.amount expect_column_values_to_be_between (1 row(s), e.g. -5.0) | see ")
-    assert "great_expectations" not in run.stderr and "Calculating Metrics" not in run.stderr and "it/s" not in run.stderr
+    assert error.startswith(
+        "error: validate: 1 expectation(s) failed: "
+        "claims.amount expect_column_values_to_be_between (1 row(s), e.g. -5.0) | see "
+    )
+    assert (
+        "great_expectations" not in run.stderr and "Calculating Metrics" not in run.stderr and "it/s" not in run.stderr
+    )
     assert run.stdout == ""
     # written on failure too, for people to read
     report = read_contract(Path(stage["paths"]["metrics"]) / "validate.json", ValidationReport)
@@ -216,11 +243,20 @@ def test_a_null_client_key_is_caught(pipeline, models, small_source):
     assert error is None
     extract, transform, cfg = models
     raw = Path(stage["paths"]["raw"])
-    report = validate.run_suites(validate.raw_batches(
-        extract, transform, cfg, validate.read_raw(raw / "clients.parquet"), validate.read_raw(raw / "claims.parquet")))
+    report = validate.run_suites(
+        validate.raw_batches(
+            extract,
+            transform,
+            cfg,
+            validate.read_raw(raw / "clients.parquet"),
+            validate.read_raw(raw / "claims.parquet"),
+        )
+    )
     assert failure(report, "clients", "client_id", "expect_column_values_to_not_be_null").unexpected_count == 1
     # the client's claims now belong to no client
-    assert failure(report, "claims_clients", validate.RELATION_COLUMN, "expect_column_values_to_be_null").examples == [client]
+    assert failure(report, "claims_clients", validate.RELATION_COLUMN, "expect_column_values_to_be_null").examples == [
+        client
+    ]
 
     # through the pipeline: transform skips the keyless row, validate names it
     error, written, _ = pipeline(*statements, stages=("transform", "load", "validate"))
@@ -245,7 +281,9 @@ def source_frames(url: str, extract: ExtractParams) -> tuple[pd.DataFrame, pd.Da
     claims = pd.read_sql_table("claims", engine)
     start, as_of = pd.Timestamp(extract.history_start), pd.Timestamp(extract.as_of)
     if {"enrolled_from", "enrolled_to"} <= set(clients.columns):
-        enrolled = (clients["enrolled_from"] < as_of) & (clients["enrolled_to"].isna() | (clients["enrolled_to"] >= start))
+        enrolled = (clients["enrolled_from"] < as_of) & (
+            clients["enrolled_to"].isna() | (clients["enrolled_to"] >= start)
+        )
         clients = clients[enrolled]
     if "paid_date" in claims.columns:
         claims = claims[(claims["paid_date"] >= start) & (claims["paid_date"] < as_of)]
@@ -254,24 +292,41 @@ def source_frames(url: str, extract: ExtractParams) -> tuple[pd.DataFrame, pd.Da
 
 def test_the_source_read_by_pandas_passes_when_clean(small_source, models):
     extract, transform, cfg = models
-    report = validate.run_suites(validate.raw_batches(extract, transform, cfg, *source_frames(small_source["url"], extract)))
+    report = validate.run_suites(
+        validate.raw_batches(extract, transform, cfg, *source_frames(small_source["url"], extract))
+    )
     assert report.success, validate.failure_message(report)
 
 
 @pytest.mark.parametrize(
     ("statements", "extract_error", "expected", "observed"),
     [
-        pytest.param(["ALTER TABLE clients DROP COLUMN bmi"], "clients: query failed: no such column: bmi",
-                     ("clients", None, "expect_table_columns_to_match_set"), {"missing": ["bmi"]}, id="dropped-column"),
-        pytest.param(["DELETE FROM claims"], "claims: the query returned no rows",
-                     ("claims", None, "expect_table_row_count_to_be_between"), 0, id="empty-claims"),
-        pytest.param([f"UPDATE claims SET amount = 'n/a' WHERE claim_id = {FIRST_CLAIM}"],
-                     "claims.amount: expected float, found 1 value(s) that are not: 'n/a'",
-                     ("claims", "amount", "expect_column_type_to_be"), "object", id="text-in-numeric-column"),
+        pytest.param(
+            ["ALTER TABLE clients DROP COLUMN bmi"],
+            "clients: query failed: no such column: bmi",
+            ("clients", None, "expect_table_columns_to_match_set"),
+            {"missing": ["bmi"]},
+            id="dropped-column",
+        ),
+        pytest.param(
+            ["DELETE FROM claims"],
+            "claims: the query returned no rows",
+            ("claims", None, "expect_table_row_count_to_be_between"),
+            0,
+            id="empty-claims",
+        ),
+        pytest.param(
+            [f"UPDATE claims SET amount = 'n/a' WHERE claim_id = {FIRST_CLAIM}"],
+            "claims.amount: expected float, found 1 value(s) that are not: 'n/a'",
+            ("claims", "amount", "expect_column_type_to_be"),
+            "object",
+            id="text-in-numeric-column",
+        ),
     ],
 )
-def test_a_corruption_the_extract_stops_is_caught_by_the_suites_too(small_source, params, models, tmp_path,
-                                                                     statements, extract_error, expected, observed):
+def test_a_corruption_the_extract_stops_is_caught_by_the_suites_too(
+    small_source, params, models, tmp_path, statements, extract_error, expected, observed
+):
     url = copy_source(small_source, tmp_path, *statements)
     with pytest.raises(MedcostError) as err:
         run_extract(url, params, tmp_path / "raw")
@@ -299,7 +354,9 @@ def test_a_column_no_expectation_covers_is_a_gap(small_source, models):
     report = validate.run_suites(batches)
     assert "clients.shoe_size: no expectation covers this column" in report.meta.problems
     assert not report.success
-    assert "validation incomplete: clients.shoe_size: no expectation covers this column" in validate.failure_message(report)
+    assert "validation incomplete: clients.shoe_size: no expectation covers this column" in validate.failure_message(
+        report
+    )
 
 
 def test_an_expectation_that_raises_is_a_gap(small_source, models):
@@ -309,8 +366,9 @@ def test_an_expectation_that_raises_is_a_gap(small_source, models):
     claims = batches[1]
     claims.suite.add_expectation(gxe.ExpectColumnValuesToBeBetween(column="no_such_column", min_value=0))
     report = validate.run_suites(batches)
-    assert any(p.startswith("claims.no_such_column expect_column_values_to_be_between raised:")
-               for p in report.meta.problems), report.meta.problems
+    assert any(
+        p.startswith("claims.no_such_column expect_column_values_to_be_between raised:") for p in report.meta.problems
+    ), report.meta.problems
     assert failure(report, "claims", "no_such_column", "expect_column_values_to_be_between").error
     assert report.meta.results == report.meta.expectations
 
@@ -325,16 +383,31 @@ def test_a_validation_that_does_not_run_is_a_gap(small_source, models):
 
 
 def test_the_results_file_is_reread_and_checked(tmp_path):
-    failed = ExpectationFailure(expectation="expect_column_values_to_be_between", column="amount",
-                                unexpected_count=1, unexpected_percent=0.0033, examples=[1168223.0])
-    good = ValidationReport(success=False, meta=ValidationMeta(expectations=2, results=2, problems=[]),
-                            suites={"claims": SuiteResult(rows=10, expectations=2, evaluated=2, passed=1, failed=1,
-                                                          success_percent=50.0, failures=[failed])})
+    failed = ExpectationFailure(
+        expectation="expect_column_values_to_be_between",
+        column="amount",
+        unexpected_count=1,
+        unexpected_percent=0.0033,
+        examples=[1168223.0],
+    )
+    good = ValidationReport(
+        success=False,
+        meta=ValidationMeta(expectations=2, results=2, problems=[]),
+        suites={
+            "claims": SuiteResult(
+                rows=10, expectations=2, evaluated=2, passed=1, failed=1, success_percent=50.0, failures=[failed]
+            )
+        },
+    )
     validate.write_report(tmp_path / "validate.json", good)
     assert read_contract(tmp_path / "validate.json", ValidationReport) == good
     assert json.loads((tmp_path / "validate.json").read_text())["suites"]["claims"]["failures"][0] == {
-        "expectation": "expect_column_values_to_be_between", "column": "amount", "unexpected_count": 1,
-        "unexpected_percent": 0.0033, "examples": [1168223.0]}  # not rounded: a value a person looks up
+        "expectation": "expect_column_values_to_be_between",
+        "column": "amount",
+        "unexpected_count": 1,
+        "unexpected_percent": 0.0033,
+        "examples": [1168223.0],
+    }  # not rounded: a value a person looks up
     bad = good.model_copy(deep=True)
     bad.suites["claims"].passed = 2  # counts that do not add up
     with pytest.raises(MedcostError, match=r"incomplete: .*suites\.claims: .*2 passed \+ 1 failed != 2 evaluated"):
@@ -344,8 +417,10 @@ def test_the_results_file_is_reread_and_checked(tmp_path):
 def test_data_docs_that_miss_a_suite_are_a_gap(tmp_path):
     (tmp_path / "index.html").write_text('<a href="expectations/clients.html">clients</a>')
     problems = validate.check_data_docs(tmp_path, ["clients"])
-    assert problems == ["Data Docs: index.html does not link the clients suite",
-                        "Data Docs: index.html does not link the clients validation results"]
+    assert problems == [
+        "Data Docs: index.html does not link the clients suite",
+        "Data Docs: index.html does not link the clients validation results",
+    ]
     assert validate.check_data_docs(tmp_path / "nowhere", ["clients"]) == ["Data Docs: index.html was not written"]
 
 
@@ -358,8 +433,12 @@ def test_suites_are_built_from_params(models):
     kinds = validate.feature_kinds(transform)
     columns = {e.configuration.kwargs.get("column") for e in features.expectations}
     assert set(kinds) <= columns  # every feature column has expectations (type, null rate...)
-    region = [e for e in features.expectations if e.configuration.kwargs.get("column") == "region"
-              and e.configuration.type == "expect_column_values_to_be_in_set"]
+    region = [
+        e
+        for e in features.expectations
+        if e.configuration.kwargs.get("column") == "region"
+        and e.configuration.type == "expect_column_values_to_be_in_set"
+    ]
     assert region[0].configuration.kwargs["value_set"] == cfg.value_sets["region"]
 
 
@@ -372,12 +451,14 @@ def test_a_null_rate_for_an_unknown_column_is_named(params, models):
 
 
 def test_typing_never_coerces():
-    frame = pd.DataFrame({
-        "n": pd.Series([1, "n/a"], dtype=object),
-        "i": [1.0, None],
-        "d": pd.Series(["2024-01-01", "2024-01-02"], dtype=object),
-        "b": pd.Series([True, None], dtype=object),
-    })
+    frame = pd.DataFrame(
+        {
+            "n": pd.Series([1, "n/a"], dtype=object),
+            "i": [1.0, None],
+            "d": pd.Series(["2024-01-01", "2024-01-02"], dtype=object),
+            "b": pd.Series([True, None], dtype=object),
+        }
+    )
     typed = validate.typed_frame(frame, {"n": "float", "i": "int", "d": "date", "b": "bool"})
     assert typed["n"].dtype == object  # text stays text: the type expectation names it
     assert str(typed["i"].dtype) == "Int64"
@@ -390,8 +471,10 @@ def test_great_expectations_is_not_imported_by_medcost():
     import subprocess
     import sys
 
-    code = ("import sys, medcost.validate, medcost.core.params, medcost.core.features, stages.validate; "
-            "print(any(m.startswith('great_expectations') for m in sys.modules))")
+    code = (
+        "import sys, medcost.validate, medcost.core.params, medcost.core.features, stages.validate; "
+        "print(any(m.startswith('great_expectations') for m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
@@ -403,7 +486,11 @@ def test_the_repository_params_are_valid(params):
 
 def test_sqlite_copy_is_really_corrupted(small_source, tmp_path):
     """Guards the SQL above: the unconstrained clients table accepts a NULL key."""
-    url = copy_source(small_source, tmp_path, *UNCONSTRAINED_CLIENTS,
-                      f"UPDATE clients SET client_id = NULL WHERE client_id = {CLIENT}")
+    url = copy_source(
+        small_source,
+        tmp_path,
+        *UNCONSTRAINED_CLIENTS,
+        f"UPDATE clients SET client_id = NULL WHERE client_id = {CLIENT}",
+    )
     with sqlite3.connect(url.removeprefix("sqlite:///")) as con:
         assert con.execute("SELECT count(*) FROM clients WHERE client_id IS NULL").fetchone()[0] == 1

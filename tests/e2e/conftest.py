@@ -23,8 +23,9 @@ class Repo:
         self.env = env
 
     def run(self, *cmd: str, check: bool = True, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-        result = subprocess.run(cmd, cwd=self.path, env={**self.env, **(env or {})}, text=True,
-                                capture_output=True, timeout=900)
+        result = subprocess.run(
+            cmd, cwd=self.path, env={**self.env, **(env or {})}, text=True, capture_output=True, timeout=900
+        )
         if check and result.returncode != 0:
             raise AssertionError(f"{' '.join(cmd)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
         return result
@@ -42,14 +43,15 @@ class Repo:
         pattern = re.compile(rf"(\n  {re.escape(key)}: )([^\n#]*?)(\s*(#[^\n]*)?\n)")
         match = pattern.search(text, start)
         assert match, f"{dotted} not found in params.yaml"
-        text = text[: match.start(2)] + value + text[match.end(2):]
+        text = text[: match.start(2)] + value + text[match.end(2) :]
         (self.path / "params.yaml").write_text(text)
 
 
 def project_files() -> list[str]:
     """The files git would commit: tracked and untracked-but-not-ignored."""
-    out = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, text=True,
-                         capture_output=True, check=True).stdout
+    out = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, text=True, capture_output=True, check=True
+    ).stdout
     return [line for line in out.splitlines() if line and (ROOT / line).is_file()]
 
 
@@ -64,8 +66,10 @@ def repo(tmp_path_factory: pytest.TempPathFactory, small_source: dict[str, Any])
         **os.environ,
         "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
         "MEDCOST_SOURCE_URL": small_source["url"],
-        "GIT_AUTHOR_NAME": "medcost-tests", "GIT_AUTHOR_EMAIL": "tests@medcost.invalid",
-        "GIT_COMMITTER_NAME": "medcost-tests", "GIT_COMMITTER_EMAIL": "tests@medcost.invalid",
+        "GIT_AUTHOR_NAME": "medcost-tests",
+        "GIT_AUTHOR_EMAIL": "tests@medcost.invalid",
+        "GIT_COMMITTER_NAME": "medcost-tests",
+        "GIT_COMMITTER_EMAIL": "tests@medcost.invalid",
         "DVC_NO_ANALYTICS": "1",
     }
     env.pop("VIRTUAL_ENV", None)

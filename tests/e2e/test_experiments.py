@@ -25,8 +25,16 @@ VENV = Path(sys.executable).parent.parent
 
 def test_the_cml_workflow_is_a_valid_github_workflow():
     workflow = ROOT / ".github/workflows/cml.yaml"
-    lint = subprocess.run([str(Path(sys.executable).with_name("check-jsonschema")), "--builtin-schema",
-                           "vendor.github-workflows", str(workflow)], capture_output=True, text=True)
+    lint = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("check-jsonschema")),
+            "--builtin-schema",
+            "vendor.github-workflows",
+            str(workflow),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert lint.returncode == 0, lint.stdout + lint.stderr
     spec = yaml.safe_load(workflow.read_text())
     assert "pull_request" in spec[True]  # YAML 1.1 reads the key `on` as True
@@ -110,7 +118,10 @@ def test_a_queued_sweep_runs_on_two_workers_without_harm(pipeline):
         assert metrics["tree"]["test"]["rmse"] > 0 and metrics["linear"]["test"]["rmse"] > 0
     assert {0.03, 0.1} <= rates
     table = repo.dvc("exp", "show", "--md").stdout
-    assert table.count("tree.test.r2") == 1 and len([line for line in table.splitlines() if "0.03" in line or "0.1 " in line]) >= 2
+    assert (
+        table.count("tree.test.r2") == 1
+        and len([line for line in table.splitlines() if "0.03" in line or "0.1 " in line]) >= 2
+    )
     # the shared MLflow store is intact and each registered version has its aliases consistent
     with sqlite3.connect(repo.path / "mlflow.db") as con:
         assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -129,8 +140,10 @@ def test_bad_source_data_stops_at_validate_and_keeps_models_champion_and_lakehou
     bad = tmp_path / "bad.db"
     with sqlite3.connect(small_source["path"]) as src, sqlite3.connect(bad) as dst:
         src.backup(dst)
-        dst.execute("UPDATE claims SET amount = -5 WHERE claim_id = (SELECT min(claim_id) FROM claims "
-                    "WHERE paid_date >= '2021-01-01' AND paid_date < '2026-01-01')")
+        dst.execute(
+            "UPDATE claims SET amount = -5 WHERE claim_id = (SELECT min(claim_id) FROM claims "
+            "WHERE paid_date >= '2021-01-01' AND paid_date < '2026-01-01')"
+        )
     models = {name: (repo.path / f"models/{name}.pkl").read_bytes() for name in ("tree", "linear")}
     receipt = read_contract(repo.path / "data/lakehouse/client_features.receipt.json", LoadReceipt)
 

@@ -60,7 +60,10 @@ def test_a_bad_param_stops_before_any_work(built):
     finally:
         built.set_param("transform.lookback_years", "3")
     assert result.returncode != 0
-    assert "error: transform: params.yaml: transform.lookback_years = -1: Input should be greater than or equal to 1" in result.stderr
+    assert (
+        "error: transform: params.yaml: transform.lookback_years = -1: Input should be greater than or equal to 1"
+        in result.stderr
+    )
     assert "Traceback" not in result.stderr
     assert (built.path / "data/lakehouse/client_features.receipt.json").read_text() == receipt_before
     built.dvc("checkout", "--with-deps", "load")  # this module built only up to load

@@ -22,15 +22,24 @@ PLOTS = ("predicted_vs_actual", "residuals", "cost_by_predicted_decile", "import
 
 def ran(result) -> set[str]:
     """Stages that ran, or whose outputs DVC restored from its run cache (same command, deps and params as before)."""
-    return {stage for stage in STAGES
-            if f"Running stage '{stage}'" in result.stdout or f"Stage '{stage}' is cached" in result.stdout}
+    return {
+        stage
+        for stage in STAGES
+        if f"Running stage '{stage}'" in result.stdout or f"Stage '{stage}' is cached" in result.stdout
+    }
 
 
 def outputs(repo) -> dict[str, bytes]:
     """The files a rerun must reproduce byte for byte."""
-    files = ["metrics/evaluate.json", "dvclive/train_tree/metrics.json", "dvclive/train_linear/metrics.json",
-             "data/processed/train.parquet", "data/processed/test.parquet", "data/processed/scoring.parquet",
-             *sorted(str(p.relative_to(repo.path)) for p in (repo.path / "plots/evaluate").glob("*.csv"))]
+    files = [
+        "metrics/evaluate.json",
+        "dvclive/train_tree/metrics.json",
+        "dvclive/train_linear/metrics.json",
+        "data/processed/train.parquet",
+        "data/processed/test.parquet",
+        "data/processed/scoring.parquet",
+        *sorted(str(p.relative_to(repo.path)) for p in (repo.path / "plots/evaluate").glob("*.csv")),
+    ]
     return {name: (repo.path / name).read_bytes() for name in files}
 
 
@@ -105,8 +114,10 @@ def test_a_bad_model_param_stops_before_any_work(built):
     with changed_param(built, "train_tree.model", "xgboost"):
         result = built.dvc("repro", "evaluate", check=False)
     assert result.returncode != 0
-    assert ("error: train_tree: params.yaml: train_tree.model = 'xgboost': Input should be "
-            "'hist_gradient_boosting', 'random_forest' or 'extra_trees'") in result.stderr
+    assert (
+        "error: train_tree: params.yaml: train_tree.model = 'xgboost': Input should be "
+        "'hist_gradient_boosting', 'random_forest' or 'extra_trees'"
+    ) in result.stderr
     assert "Traceback" not in result.stderr
     assert "Running stage 'evaluate'" not in result.stdout
     built.dvc("checkout", "train_tree")  # DVC removed the failed stage's outputs before running it; the cache has them
@@ -138,8 +149,11 @@ def test_an_experiment_shows_both_models_metrics(built):
     result = built.dvc("exp", "run", "-S", "train_tree.max_iter=70")
     assert ran(result) == {"train_tree", "evaluate"}
     rows = experiments(json.loads(built.dvc("exp", "show", "--json").stdout))
-    found = [row for row in rows
-             if row["params"]["params.yaml"]["data"]["train_tree"]["max_iter"] == 70 and row["name"] != "workspace"]
+    found = [
+        row
+        for row in rows
+        if row["params"]["params.yaml"]["data"]["train_tree"]["max_iter"] == 70 and row["name"] != "workspace"
+    ]
     assert found, "the experiment is not listed"
     metrics = found[0]["metrics"]
     evaluation = metrics["metrics/evaluate.json"]["data"]

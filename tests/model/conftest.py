@@ -19,8 +19,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="session")
-def small_features(small_source: dict[str, Any], params: dict[str, Any],
-                   tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def small_features(
+    small_source: dict[str, Any], params: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Any]:
     """Train / test / scoring rows of the 1,500-client demo source, made by the project's own code, and their spec."""
     extract = section(params, "extract", ExtractParams)
     transform = section(params, "transform", TransformParams)
@@ -29,15 +30,18 @@ def small_features(small_source: dict[str, Any], params: dict[str, Any],
     queries = {name: ((ROOT / spec.query).read_text(), spec.columns) for name, spec in extract.tables.items()}
     engine = connect(small_source["url"])
     try:
-        extract_tables(engine, queries, {"as_of": extract.as_of, "history_start": extract.history_start},
-                       extract.chunk_rows, raw)
+        extract_tables(
+            engine, queries, {"as_of": extract.as_of, "history_start": extract.history_start}, extract.chunk_rows, raw
+        )
     finally:
         engine.dispose()
-    table = build_feature_table(pd.read_parquet(raw / "clients.parquet"), pd.read_parquet(raw / "claims.parquet"),
-                                extract.as_of, transform)
+    table = build_feature_table(
+        pd.read_parquet(raw / "clients.parquet"), pd.read_parquet(raw / "claims.parquet"), extract.as_of, transform
+    )
     rows, scoring = training_and_scoring(table, transform.target, extract.target_year, extract.scoring_year)
-    train, test = split_train_test(rows, transform.target, transform.key, split.test_size, split.seed,
-                                   split.bins, split.tail)
+    train, test = split_train_test(
+        rows, transform.target, transform.key, split.test_size, split.seed, split.bins, split.tail
+    )
     return {"train": train, "test": test, "scoring": scoring, "spec": FeatureSpec.from_params(transform)}
 
 

@@ -71,13 +71,16 @@ def test_no_negative_predictions(default_models, small_features, population, nam
 
 def test_a_linear_model_that_would_go_negative_is_clipped_at_zero(small_features, params, population):
     """Ridge on the raw target extrapolates below zero for some clients; the pipeline clips it."""
-    cfg = section(params, "train_linear", TrainLinearParams).model_copy(update={"model": "ridge", "alpha": 1.0,
-                                                                                "log_features": False})
+    cfg = section(params, "train_linear", TrainLinearParams).model_copy(
+        update={"model": "ridge", "alpha": 1.0, "log_features": False}
+    )
     spec = small_features["spec"]
     model = fit(build_linear_pipeline(cfg, spec), small_features["train"], spec)
     odd = odd_clients(population, spec)
     odd.loc[0, "age"] = 18.0
-    raw = model.named_steps["model"].regressor_.predict(model.named_steps["preprocess"].transform(odd[model.feature_names_in_]))
+    raw = model.named_steps["model"].regressor_.predict(
+        model.named_steps["preprocess"].transform(odd[model.feature_names_in_])
+    )
     assert raw.min() < 0, "the check needs a client the raw ridge predicts below zero"
     assert predict(model, odd).min() == 0.0
 

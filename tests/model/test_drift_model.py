@@ -15,18 +15,23 @@ from medcost.drift import drift_report
 
 @pytest.fixture(scope="module")
 def pipeline_data(small_features, default_models):
-    return (small_features["train"], small_features["test"], small_features["scoring"], small_features["spec"],
-            default_models["tree"])
+    return (
+        small_features["train"],
+        small_features["test"],
+        small_features["scoring"],
+        small_features["spec"],
+        default_models["tree"],
+    )
 
 
 def test_an_injected_shift_is_flagged_and_nothing_else(params, pipeline_data):
     train, test, scoring, spec, model = pipeline_data
     cfg = DriftParams(**{**section(params, "drift", DriftParams).model_dump(), "n_samples": 3000})
     shifted = scoring.copy()
-    shifted["bmi"] = shifted["bmi"] + 0.8 * np.nanstd(train["bmi"])           # a unit or coding change
+    shifted["bmi"] = shifted["bmi"] + 0.8 * np.nanstd(train["bmi"])  # a unit or coding change
     rng = np.random.default_rng(0)
     to_bronze = (shifted["plan"] == "gold").to_numpy() & (rng.random(len(shifted)) < 0.7)
-    shifted.loc[to_bronze, "plan"] = "bronze"                                 # a portfolio change
+    shifted.loc[to_bronze, "plan"] = "bronze"  # a portfolio change
 
     predictions = (predict(model, train), predict(model, shifted))
     summary, _ = drift_report(train, test, shifted, spec, predictions, "tree", cfg)

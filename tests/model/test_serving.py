@@ -69,8 +69,7 @@ def project(tmp_path_factory: pytest.TempPathFactory, data: dict[str, Any], empt
         mp.delenv("MEDCOST_WEBHOOK_URL", raising=False)
         run_stage("promote", params)
         run_stage("predict", params)
-    return {"folder": folder, "params": params, "uri": uri,
-            "predictions": pd.read_parquet(folder / "data/predictions")}
+    return {"folder": folder, "params": params, "uri": uri, "predictions": pd.read_parquet(folder / "data/predictions")}
 
 
 def test_predict_writes_every_client_with_the_champion_version(project, data):
@@ -111,7 +110,9 @@ def test_predict_upserts_the_delta_table_idempotently(project, tmp_path):
     # a client no longer in version 1's run is deleted from version 1's slice only
     upsert_predictions(changed.iloc[1:], copy, KEY)
     rows = DeltaTable(str(copy)).to_pandas()
-    assert len(rows[rows["model_version"] == 1]) == len(frame) - 1 and len(rows[rows["model_version"] == 2]) == len(frame)
+    assert len(rows[rows["model_version"] == 1]) == len(frame) - 1 and len(rows[rows["model_version"] == 2]) == len(
+        frame
+    )
 
 
 def test_the_stale_rows_are_those_of_the_run_s_versions_and_years(project):
@@ -132,11 +133,20 @@ def test_predict_without_champion_says_to_run_promote(tmp_path, monkeypatch, dat
 
 
 def test_serve_without_champion_is_one_line_and_exit_1(tmp_path, empty_store):
-    env = {**os.environ, "MLFLOW_TRACKING_URI": new_store(tmp_path, empty_store), "MLFLOW_DISABLE_TELEMETRY": "true",
-           "PYTHONPATH": str(ROOT)}
-    result = subprocess.run([sys.executable, "-m", "medcost.serve", "--model-name", "nobody", "--params",
-                             str(ROOT / "params.yaml")], cwd=tmp_path, env=env, capture_output=True, text=True,
-                            timeout=120)
+    env = {
+        **os.environ,
+        "MLFLOW_TRACKING_URI": new_store(tmp_path, empty_store),
+        "MLFLOW_DISABLE_TELEMETRY": "true",
+        "PYTHONPATH": str(ROOT),
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "medcost.serve", "--model-name", "nobody", "--params", str(ROOT / "params.yaml")],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 1, result.stderr
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("error: serve: no champion for registered model 'nobody'") and "run promote first" in last
@@ -150,8 +160,9 @@ def free_port() -> int:
 
 def request(url: str, payload: dict[str, Any] | None = None, timeout: float = 30) -> tuple[int, str]:
     body = json.dumps(payload).encode() if payload is not None else None
-    req = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"},
-                                 method="POST" if body else "GET")
+    req = urllib.request.Request(
+        url, data=body, headers={"Content-Type": "application/json"}, method="POST" if body else "GET"
+    )
     try:
         with urllib.request.urlopen(req, timeout=timeout) as response:
             return response.status, response.read().decode()
@@ -161,26 +172,41 @@ def request(url: str, payload: dict[str, Any] | None = None, timeout: float = 30
 
 def dataframe_split(frame: pd.DataFrame) -> dict[str, Any]:
     """The rows as `dataframe_split` JSON: missing values as null, floats at full precision."""
+
     def cell(value: Any) -> Any:
         if value is None or (isinstance(value, float) and math.isnan(value)):
             return None
         return value.item() if hasattr(value, "item") else value
 
-    return {"dataframe_split": {"columns": list(frame.columns),
-                                "data": [[cell(v) for v in row] for row in frame.itertuples(index=False)]}}
+    return {
+        "dataframe_split": {
+            "columns": list(frame.columns),
+            "data": [[cell(v) for v in row] for row in frame.itertuples(index=False)],
+        }
+    }
 
 
 @pytest.fixture(scope="module")
 def server(project: dict[str, Any]) -> Iterator[str]:
     port = free_port()
-    env = {**os.environ, "MLFLOW_TRACKING_URI": project["uri"], "MLFLOW_DISABLE_TELEMETRY": "true",
-           "DO_NOT_TRACK": "true", "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "MLFLOW_TRACKING_URI": project["uri"],
+        "MLFLOW_DISABLE_TELEMETRY": "true",
+        "DO_NOT_TRACK": "true",
+        "PYTHONPATH": str(ROOT),
+    }
     env.pop("MEDCOST_WEBHOOK_URL", None)
     log_path = project["folder"] / "serve.log"
     with open(log_path, "w") as log_file:
-        process = subprocess.Popen([sys.executable, "-m", "medcost.serve", "--port", str(port), "--model-name", MODEL],
-                                   cwd=project["folder"], env=env, stdout=log_file, stderr=subprocess.STDOUT,
-                                   start_new_session=True)  # its own process group: uvicorn dies with it
+        process = subprocess.Popen(
+            [sys.executable, "-m", "medcost.serve", "--port", str(port), "--model-name", MODEL],
+            cwd=project["folder"],
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # its own process group: uvicorn dies with it
         base = f"http://127.0.0.1:{port}"
         try:
             deadline = time.monotonic() + SERVER_START_TIMEOUT

@@ -52,8 +52,13 @@ def test_metric_input_errors():
 
 
 def test_round_floats_six_significant_digits_nested():
-    data = {"a": 123456789.0, "b": [0.000123456789, np.float64(2.0 / 3.0)], "c": {"d": np.int64(3), "e": 0.0},
-            "f": float("nan"), "g": "text"}
+    data = {
+        "a": 123456789.0,
+        "b": [0.000123456789, np.float64(2.0 / 3.0)],
+        "c": {"d": np.int64(3), "e": 0.0},
+        "f": float("nan"),
+        "g": "text",
+    }
     out = round_floats(data)
     assert out["a"] == 123457000.0 and out["b"] == [0.000123457, 0.666667]
     assert out["c"] == {"d": 3, "e": 0.0} and isinstance(out["c"]["d"], int)

@@ -26,8 +26,14 @@ PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
 def _generate(tmp: Path, name: str = "demo", *, clients: int = 300, seed: int = 7, **kw) -> tuple[Path, Path, dict]:
     db, truth = tmp / f"{name}.db", tmp / f"{name}.truth.parquet"
     summary = demo_data.generate(
-        f"sqlite:///{db}", clients=clients, first_year=FIRST_YEAR, years=YEARS, seed=seed,
-        truth_path=truth, progress=False, **kw,
+        f"sqlite:///{db}",
+        clients=clients,
+        first_year=FIRST_YEAR,
+        years=YEARS,
+        seed=seed,
+        truth_path=truth,
+        progress=False,
+        **kw,
     )
     return db, truth, summary
 
@@ -45,8 +51,14 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> dict:
     with sqlite3.connect(db) as con:
         clients = pd.read_sql_query("SELECT * FROM clients", con)
         claims = pd.read_sql_query("SELECT * FROM claims", con)
-    return {"db": db, "truth_path": truth, "summary": summary, "clients": clients, "claims": claims,
-            "truth": pd.read_parquet(truth)}
+    return {
+        "db": db,
+        "truth_path": truth,
+        "summary": summary,
+        "clients": clients,
+        "claims": claims,
+        "truth": pd.read_parquet(truth),
+    }
 
 
 # ------------------------------------------------------------------------ determinism
@@ -79,13 +91,28 @@ def test_rows_do_not_depend_on_chunk_size_and_smaller_is_a_prefix(tmp_path: Path
 # ------------------------------------------------------------------------------ schema
 
 CLIENT_TYPES = {
-    "client_id": "INTEGER", "birth_date": "DATE", "sex": "VARCHAR(20)", "region": "VARCHAR(20)", "plan": "VARCHAR(20)",
-    "smoker": "BOOLEAN", "bmi": "FLOAT", "children": "INTEGER", "diabetes": "BOOLEAN", "hypertension": "BOOLEAN",
-    "heart_disease": "BOOLEAN", "copd": "BOOLEAN", "enrolled_from": "DATE", "enrolled_to": "DATE",
+    "client_id": "INTEGER",
+    "birth_date": "DATE",
+    "sex": "VARCHAR(20)",
+    "region": "VARCHAR(20)",
+    "plan": "VARCHAR(20)",
+    "smoker": "BOOLEAN",
+    "bmi": "FLOAT",
+    "children": "INTEGER",
+    "diabetes": "BOOLEAN",
+    "hypertension": "BOOLEAN",
+    "heart_disease": "BOOLEAN",
+    "copd": "BOOLEAN",
+    "enrolled_from": "DATE",
+    "enrolled_to": "DATE",
 }
 CLAIM_TYPES = {
-    "claim_id": "INTEGER", "client_id": "INTEGER", "service_date": "DATE", "paid_date": "DATE",
-    "category": "VARCHAR(20)", "amount": "NUMERIC(12, 2)",
+    "claim_id": "INTEGER",
+    "client_id": "INTEGER",
+    "service_date": "DATE",
+    "paid_date": "DATE",
+    "category": "VARCHAR(20)",
+    "amount": "NUMERIC(12, 2)",
 }
 
 
@@ -237,8 +264,15 @@ def test_bad_arguments_and_passwords_are_masked(tmp_path: Path, caplog) -> None:
         _generate(tmp_path, clients=0)
     assert "s3cret" not in mask_url("postgresql://bob:s3cret@db.example/x")
     with pytest.raises(MedcostError) as info:
-        demo_data.generate("postgresql://bob:s3cret@127.0.0.1:1/x", clients=10, first_year=2021, years=2,
-                           seed=1, truth_path=tmp_path / "t.parquet", progress=False)
+        demo_data.generate(
+            "postgresql://bob:s3cret@127.0.0.1:1/x",
+            clients=10,
+            first_year=2021,
+            years=2,
+            seed=1,
+            truth_path=tmp_path / "t.parquet",
+            progress=False,
+        )
     assert "s3cret" not in str(info.value) and "s3cret" not in caplog.text
     assert "bob:***@" in str(info.value)
     assert not list(tmp_path.iterdir())  # no truth, no temp file left
@@ -294,9 +328,20 @@ def test_cli_error_is_one_line_and_exit_1(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop("MEDCOST_SOURCE_URL", None)
     done = subprocess.run(
-        [sys.executable, "-m", "medcost.demo_data", "--params", str(_params(tmp_path)),
-         "--url", "postgresql://bob:s3cret@127.0.0.1:1/x"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "medcost.demo_data",
+            "--params",
+            str(_params(tmp_path)),
+            "--url",
+            "postgresql://bob:s3cret@127.0.0.1:1/x",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 1
     errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
@@ -328,11 +373,24 @@ def test_writes_to_postgresql(tmp_path: Path) -> None:
     try:
         with admin.begin() as conn:
             conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-        summary = demo_data.generate(url.render_as_string(hide_password=False), clients=400, first_year=FIRST_YEAR,
-                                     years=YEARS, seed=7, truth_path=tmp_path / "pg.parquet", progress=False)
-        summary_again = demo_data.generate(url.render_as_string(hide_password=False), clients=400,
-                                           first_year=FIRST_YEAR, years=YEARS, seed=7,
-                                           truth_path=tmp_path / "pg.parquet", progress=False)
+        summary = demo_data.generate(
+            url.render_as_string(hide_password=False),
+            clients=400,
+            first_year=FIRST_YEAR,
+            years=YEARS,
+            seed=7,
+            truth_path=tmp_path / "pg.parquet",
+            progress=False,
+        )
+        summary_again = demo_data.generate(
+            url.render_as_string(hide_password=False),
+            clients=400,
+            first_year=FIRST_YEAR,
+            years=YEARS,
+            seed=7,
+            truth_path=tmp_path / "pg.parquet",
+            progress=False,
+        )
         assert summary["claims"] == summary_again["claims"]  # dropped and recreated, not appended
         lite_db, lite_truth, lite = _generate(tmp_path, "lite", clients=400, seed=7)
         inspector = sa.inspect(admin)
@@ -341,15 +399,19 @@ def test_writes_to_postgresql(tmp_path: Path) -> None:
         assert types["amount"] == "NUMERIC(12, 2)" and types["service_date"] == "DATE"
         with admin.connect() as conn:
             pg_claims = conn.exec_driver_sql(
-                f"SELECT count(*), sum(amount), min(service_date), max(paid_date) FROM {schema}.claims").one()
+                f"SELECT count(*), sum(amount), min(service_date), max(paid_date) FROM {schema}.claims"
+            ).one()
             pg_clients = conn.exec_driver_sql(
                 f"SELECT count(*), count(bmi), count(enrolled_to), sum(CASE WHEN smoker THEN 1 ELSE 0 END) "
-                f"FROM {schema}.clients").one()
+                f"FROM {schema}.clients"
+            ).one()
         with sqlite3.connect(lite_db) as con:
-            lite_claims = con.execute("SELECT count(*), round(sum(amount), 2), min(service_date), max(paid_date) "
-                                      "FROM claims").fetchone()
-            lite_clients = con.execute("SELECT count(*), count(bmi), count(enrolled_to), sum(smoker) "
-                                       "FROM clients").fetchone()
+            lite_claims = con.execute(
+                "SELECT count(*), round(sum(amount), 2), min(service_date), max(paid_date) FROM claims"
+            ).fetchone()
+            lite_clients = con.execute(
+                "SELECT count(*), count(bmi), count(enrolled_to), sum(smoker) FROM clients"
+            ).fetchone()
         assert pg_claims[0] == lite_claims[0] == lite["claims"]
         assert float(pg_claims[1]) == pytest.approx(lite_claims[1], abs=0.01)
         assert (pg_claims[2].isoformat(), pg_claims[3].isoformat()) == (lite_claims[2], lite_claims[3])

@@ -32,9 +32,20 @@ from medcost.drift import (
 )
 
 EPS = 1e-4
-CFG = DriftParams(fallback_model="tree", calendar_features=[], psi_bins=10, psi_epsilon=EPS, n_samples=1000, seed=42,
-                  max_psi=0.25, max_std_shift=0.5, max_feature_drift=0.2, max_multivariate_drift=0.25,
-                  max_prediction_drift=0.15, max_label_drift=0.15)
+CFG = DriftParams(
+    fallback_model="tree",
+    calendar_features=[],
+    psi_bins=10,
+    psi_epsilon=EPS,
+    n_samples=1000,
+    seed=42,
+    max_psi=0.25,
+    max_std_shift=0.5,
+    max_feature_drift=0.2,
+    max_multivariate_drift=0.25,
+    max_prediction_drift=0.15,
+    max_label_drift=0.15,
+)
 SPEC = FeatureSpec(key=["client_id", "year"], numeric=["a", "b", "flag"], categorical=["c"], history=["b"], target="y")
 
 
@@ -53,8 +64,8 @@ def test_psi_numeric_by_hand():
 
 
 def test_psi_numeric_bins_are_right_closed_and_missing_is_a_bin():
-    ref = [1.0, 2.0, 3.0, 4.0]                # bins (-inf, 2], (2, inf), missing: 2/4, 2/4, 0
-    new = [2.0, 2.0, np.nan, 7.0]             # 2 falls in the first bin: 2/4, 1/4, 1/4
+    ref = [1.0, 2.0, 3.0, 4.0]  # bins (-inf, 2], (2, inf), missing: 2/4, 2/4, 0
+    new = [2.0, 2.0, np.nan, 7.0]  # 2 falls in the first bin: 2/4, 1/4, 1/4
     expected = term(0.5, 0.5) + term(0.5, 0.25) + term(EPS, 0.25)
     assert psi_numeric(ref, new, bins=2, epsilon=EPS) == pytest.approx(expected)
 
@@ -67,7 +78,7 @@ def test_psi_numeric_empty_bin_uses_epsilon():
 
 
 def test_psi_of_a_flag_collapses_to_two_bins():
-    ref = [0.0] * 8 + [1.0] * 2               # every inner decile is 0 or 1: edges {0, 1}
+    ref = [0.0] * 8 + [1.0] * 2  # every inner decile is 0 or 1: edges {0, 1}
     new = [0.0] * 5 + [1.0] * 5
     assert list(quantile_edges(np.array(ref), 10)) == [0.0, 1.0]
     assert psi_numeric(ref, new, bins=10, epsilon=EPS) == pytest.approx(term(0.8, 0.5) + term(0.2, 0.5))
@@ -75,7 +86,7 @@ def test_psi_of_a_flag_collapses_to_two_bins():
 
 def test_psi_categorical_by_hand_with_unseen_and_missing_categories():
     ref = ["a", "a", "b", "b"]
-    new = ["a", "a", "a", "c"]                # b vanished, c is new
+    new = ["a", "a", "a", "c"]  # b vanished, c is new
     expected = term(0.5, 0.75) + term(0.5, EPS) + term(EPS, 0.25)
     assert psi_categorical(ref, new, epsilon=EPS) == pytest.approx(expected)
     with_missing = psi_categorical(["a", None, "a", None], ["a", "a", "a", None], epsilon=EPS)
@@ -83,8 +94,8 @@ def test_psi_categorical_by_hand_with_unseen_and_missing_categories():
 
 
 def test_std_shift_by_hand():
-    assert std_shift([0.0, 2.0], [3.0, 5.0]) == pytest.approx(3.0)          # |4 - 1| / 1 (population std)
-    assert std_shift([0.0, 2.0, np.nan], [1.0, np.nan]) == 0.0               # missing values are ignored
+    assert std_shift([0.0, 2.0], [3.0, 5.0]) == pytest.approx(3.0)  # |4 - 1| / 1 (population std)
+    assert std_shift([0.0, 2.0, np.nan], [1.0, np.nan]) == 0.0  # missing values are ignored
     assert std_shift([1.0, 2.0, 3.0, 4.0], [4.0, 5.0]) == pytest.approx(2.0 / math.sqrt(1.25))  # |4.5 - 2.5| / 1.118
     assert std_shift([5.0, 5.0], [5.0]) == 0.0 and std_shift([5.0, 5.0], [6.0]) == math.inf
     assert math.isnan(std_shift([np.nan], [1.0]))
@@ -108,38 +119,72 @@ def test_a_missing_column_is_an_error():
 
 
 def scores(feature: float = 0.01, multivariate: float = 0.0, prediction: float = 0.0, label: float = 0.0) -> dict:
-    return {"feature_drift": {"a": feature, "c": 0.0}, "multivariate_drift": {"drift_score": multivariate, "auc": 0.5},
-            "prediction_drift": {"drift_score": prediction}, "label_drift": {"drift_score": label}}
+    return {
+        "feature_drift": {"a": feature, "c": 0.0},
+        "multivariate_drift": {"drift_score": multivariate, "auc": 0.5},
+        "prediction_drift": {"drift_score": prediction},
+        "label_drift": {"drift_score": label},
+    }
 
 
 def summary(stats: dict, dc: dict) -> DriftSummary:
-    return drift_summary(stats, dc, {"psi": 0.0, "std_shift": 0.0}, {"psi": 0.0, "std_shift": 0.0}, "tree",
-                         {"train": 10, "test": 5, "scoring": 10}, CFG)
+    return drift_summary(
+        stats,
+        dc,
+        {"psi": 0.0, "std_shift": 0.0},
+        {"psi": 0.0, "std_shift": 0.0},
+        "tree",
+        {"train": 10, "test": 5, "scoring": 10},
+        CFG,
+    )
 
 
 def test_verdict_edges_pass_and_every_kind_of_failure_is_named():
-    at_limit = summary({"a": {"psi": 0.25, "std_shift": 0.5}, "c": {"psi": 0.25}},
-                       scores(feature=0.2, multivariate=0.25, prediction=0.15, label=0.15))
+    at_limit = summary(
+        {"a": {"psi": 0.25, "std_shift": 0.5}, "c": {"psi": 0.25}},
+        scores(feature=0.2, multivariate=0.25, prediction=0.15, label=0.15),
+    )
     assert at_limit.verdict == DriftVerdict(passed=True, failed=[])
-    over = summary({"a": {"psi": 0.3, "std_shift": math.inf}, "c": {"psi": 0.26}},
-                   scores(feature=0.21, multivariate=0.3, prediction=0.2, label=0.2))
+    over = summary(
+        {"a": {"psi": 0.3, "std_shift": math.inf}, "c": {"psi": 0.26}},
+        scores(feature=0.21, multivariate=0.3, prediction=0.2, label=0.2),
+    )
     assert over.verdict.passed is False
-    assert over.verdict.failed == ["psi:a", "std_shift:a", "feature_drift:a", "psi:c", "multivariate_drift",
-                                   "prediction_drift", "label_drift"]
+    assert over.verdict.failed == [
+        "psi:a",
+        "std_shift:a",
+        "feature_drift:a",
+        "psi:c",
+        "multivariate_drift",
+        "prediction_drift",
+        "label_drift",
+    ]
     assert over.features["a"].std_shift is None  # infinite: no JSON number, but it failed
     json.dumps(over.model_dump(mode="json"), allow_nan=False)
 
 
 def test_the_summary_file_keeps_its_layout(tmp_path):
     """Numeric features carry psi and std_shift, categorical ones psi; drift_score where deepchecks scored one."""
-    result = summary({"a": {"psi": 0.3, "std_shift": math.inf}, "b": {"psi": 0.1, "std_shift": 0.2},
-                      "c": {"psi": 0.26}}, scores())
+    result = summary(
+        {"a": {"psi": 0.3, "std_shift": math.inf}, "b": {"psi": 0.1, "std_shift": 0.2}, "c": {"psi": 0.26}}, scores()
+    )
     write_contract(tmp_path / "drift.json", result)
     data = json.loads((tmp_path / "drift.json").read_text())
-    assert data["features"] == {"a": {"psi": 0.3, "std_shift": None, "drift_score": 0.01},
-                                "b": {"psi": 0.1, "std_shift": 0.2}, "c": {"psi": 0.26, "drift_score": 0.0}}
-    assert set(data) == {"verdict", "model", "rows", "reference_advanced", "features", "multivariate_drift",
-                         "prediction_drift", "label_drift"}
+    assert data["features"] == {
+        "a": {"psi": 0.3, "std_shift": None, "drift_score": 0.01},
+        "b": {"psi": 0.1, "std_shift": 0.2},
+        "c": {"psi": 0.26, "drift_score": 0.0},
+    }
+    assert set(data) == {
+        "verdict",
+        "model",
+        "rows",
+        "reference_advanced",
+        "features",
+        "multivariate_drift",
+        "prediction_drift",
+        "label_drift",
+    }
     assert data["prediction_drift"] == {"drift_score": 0.0, "psi": 0.0, "std_shift": 0.0}
     assert read_contract(tmp_path / "drift.json", DriftSummary) == result
 
@@ -165,13 +210,15 @@ def test_params_section_validates(params):
 def synthetic(n: int, seed: int, shift: float = 0.0, year: int = 2025) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     a = rng.normal(50.0, 10.0, n) + shift * 10.0
-    frame = pd.DataFrame({
-        "year": year,
-        "a": a,
-        "b": rng.lognormal(7.0, 1.5, n),
-        "flag": (rng.random(n) < 0.2).astype("float64"),
-        "c": rng.choice(np.array(["north", "south", "east", "west"], dtype=object), n, p=[0.4, 0.3, 0.2, 0.1]),
-    })
+    frame = pd.DataFrame(
+        {
+            "year": year,
+            "a": a,
+            "b": rng.lognormal(7.0, 1.5, n),
+            "flag": (rng.random(n) < 0.2).astype("float64"),
+            "c": rng.choice(np.array(["north", "south", "east", "west"], dtype=object), n, p=[0.4, 0.3, 0.2, 0.1]),
+        }
+    )
     frame.loc[rng.random(n) < 0.05, "b"] = np.nan
     frame["y"] = np.maximum(0.0, 100.0 * frame["a"] + rng.normal(0.0, 500.0, n))
     return frame
@@ -267,12 +314,22 @@ def test_calendar_features_need_one_year_per_side_and_must_be_numeric():
 
 def test_stage_fails_with_one_line_on_a_missing_input(tmp_path, params):
     root = Path(__file__).resolve().parents[2]
-    paths = {**params["paths"], **{k: str(tmp_path / f"{k}.parquet") for k in ("train", "test", "scoring")},
-             "metrics": str(tmp_path / "metrics"), "reports": str(tmp_path / "reports")}
+    paths = {
+        **params["paths"],
+        **{k: str(tmp_path / f"{k}.parquet") for k in ("train", "test", "scoring")},
+        "metrics": str(tmp_path / "metrics"),
+        "reports": str(tmp_path / "reports"),
+    }
     (tmp_path / "params.yaml").write_text(yaml.safe_dump({**params, "paths": paths}))
-    done = subprocess.run([sys.executable, "-m", "stages.drift", "--params", str(tmp_path / "params.yaml")],
-                          cwd=root, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "stages.drift", "--params", str(tmp_path / "params.yaml")],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 1
     assert done.stderr.strip().splitlines()[-1] == (
-        f"error: drift: {tmp_path / 'train.parquet'}: file not found (run the split stage first)")
+        f"error: drift: {tmp_path / 'train.parquet'}: file not found (run the split stage first)"
+    )
     assert not (tmp_path / "metrics").exists()

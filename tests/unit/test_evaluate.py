@@ -43,8 +43,13 @@ def test_oracle_needs_every_test_row():
     assert oracle_frame(test, truth.drop(columns=["expected_cost"]), ["client_id", "year"]) is None
 
 
-SPEC = FeatureSpec(key=["client_id", "year"], numeric=["age", "cost_prev1"], categorical=["region"],
-                   history=["cost_prev1"], target="target_cost")
+SPEC = FeatureSpec(
+    key=["client_id", "year"],
+    numeric=["age", "cost_prev1"],
+    categorical=["region"],
+    history=["cost_prev1"],
+    target="target_cost",
+)
 
 
 def toy(n: int, seed: int) -> pd.DataFrame:
@@ -52,18 +57,29 @@ def toy(n: int, seed: int) -> pd.DataFrame:
     age = rng.integers(18, 85, n).astype(float)
     prev = rng.lognormal(6, 1, n)
     cost = np.round(np.exp(4 + 0.04 * age) * rng.gamma(2.0, 0.5, n) + 0.5 * prev, 2)
-    return pd.DataFrame({"client_id": np.arange(n) + seed * 1000, "year": 2025, "age": age, "cost_prev1": prev,
-                         "region": rng.choice(["north", "south"], n).tolist(), "target_cost": cost})
+    return pd.DataFrame(
+        {
+            "client_id": np.arange(n) + seed * 1000,
+            "year": 2025,
+            "age": age,
+            "cost_prev1": prev,
+            "region": rng.choice(["north", "south"], n).tolist(),
+            "target_cost": cost,
+        }
+    )
 
 
 @pytest.fixture(scope="module")
 def scored(params):
-    tree_cfg = section(params, "train_tree", TrainTreeParams).model_copy(update={"increasing": ["age"],
-                                                                                 "min_samples_leaf": 10})
+    tree_cfg = section(params, "train_tree", TrainTreeParams).model_copy(
+        update={"increasing": ["age"], "min_samples_leaf": 10}
+    )
     linear_cfg = section(params, "train_linear", TrainLinearParams)
     train, test = toy(400, 1), toy(100, 2)
-    models = {"tree": fit(build_tree_pipeline(tree_cfg, SPEC), train, SPEC),
-              "linear": fit(build_linear_pipeline(linear_cfg, SPEC), train, SPEC)}
+    models = {
+        "tree": fit(build_tree_pipeline(tree_cfg, SPEC), train, SPEC),
+        "linear": fit(build_linear_pipeline(linear_cfg, SPEC), train, SPEC),
+    }
     truth = test[["client_id", "year"]].assign(expected_cost=test["target_cost"] * 0.9)
     evaluation, tables = evaluate_models(models, train, test, SPEC, top_share=0.1, deciles=10, truth=truth)
     return models, train, test, evaluation, tables
@@ -86,7 +102,13 @@ def test_evaluate_models_layout_and_tables(scored):
     assert evaluation.data.test_rows == 100 and evaluation.data.train_rows == 400
     assert list(tables["predictions"].columns) == ["client_id", "year", "actual", "tree", "linear"]
     assert tables["predictions"]["client_id"].tolist() == test["client_id"].tolist()
-    assert list(tables["deciles"].columns) == ["decile", "tree_actual", "tree_predicted", "linear_actual", "linear_predicted"]
+    assert list(tables["deciles"].columns) == [
+        "decile",
+        "tree_actual",
+        "tree_predicted",
+        "linear_actual",
+        "linear_predicted",
+    ]
     assert len(tables["deciles"]) == 10
     assert list(tables["residuals_tree"].columns) == ["predicted", "residual"]
     assert list(tables["predicted_vs_actual"].columns) == ["actual", "tree", "linear"]
@@ -122,12 +144,14 @@ def test_an_undefined_metric_is_null_in_the_file(params, tmp_path):
 
 def test_plot_files_and_importances(scored, tmp_path):
     models, _, test, _, tables = scored
-    importance = permutation_importances(models["tree"], test[["age", "cost_prev1", "region"]], test["target_cost"],
-                                         rows=50, repeats=2, seed=0)
+    importance = permutation_importances(
+        models["tree"], test[["age", "cost_prev1", "region"]], test["target_cost"], rows=50, repeats=2, seed=0
+    )
     assert list(importance.columns) == ["feature", "importance", "std"] and len(importance) == 3
     assert importance["importance"].is_monotonic_decreasing
-    again = permutation_importances(models["tree"], test[["age", "cost_prev1", "region"]], test["target_cost"],
-                                    rows=50, repeats=2, seed=0)
+    again = permutation_importances(
+        models["tree"], test[["age", "cost_prev1", "region"]], test["target_cost"], rows=50, repeats=2, seed=0
+    )
     pd.testing.assert_frame_equal(importance, again)  # seeded
     by_model = importance_tables(models, test, SPEC, rows=50, repeats=2, seed=0)
     assert set(by_model) == {"importance_tree", "importance_linear"}

@@ -43,8 +43,10 @@ def test_queries_are_point_in_time(small_source, params, tmp_path):
     assert claims["paid_date"].max() < cfg.as_of
     assert claims["paid_date"].min() >= cfg.history_start
     with sqlite3.connect(small_source["path"]) as con:
-        expected = con.execute("SELECT count(*) FROM claims WHERE paid_date >= ? AND paid_date < ?",
-                               (cfg.history_start.isoformat(), cfg.as_of.isoformat())).fetchone()[0]
+        expected = con.execute(
+            "SELECT count(*) FROM claims WHERE paid_date >= ? AND paid_date < ?",
+            (cfg.history_start.isoformat(), cfg.as_of.isoformat()),
+        ).fetchone()[0]
         later = con.execute("SELECT count(*) FROM claims WHERE paid_date >= ?", (cfg.as_of.isoformat(),)).fetchone()[0]
     assert len(claims) == expected
     assert later > 0, "the demo data should hold claims paid after as_of, so the filter is exercised"
@@ -54,7 +56,9 @@ def test_the_same_source_gives_byte_identical_files(small_source, params, tmp_pa
     run_extract(small_source["url"], params, tmp_path / "a")
     run_extract(small_source["url"], params, tmp_path / "b", chunk_rows=777)
     for name in ("clients", "claims"):
-        assert pd.read_parquet(tmp_path / "a" / f"{name}.parquet").equals(pd.read_parquet(tmp_path / "b" / f"{name}.parquet"))
+        assert pd.read_parquet(tmp_path / "a" / f"{name}.parquet").equals(
+            pd.read_parquet(tmp_path / "b" / f"{name}.parquet")
+        )
 
 
 @pytest.mark.parametrize(
@@ -63,8 +67,11 @@ def test_the_same_source_gives_byte_identical_files(small_source, params, tmp_pa
         ("int", [1, "2", None, 3.0], [1, 2, None, 3]),
         ("float", [decimal.Decimal("1.25"), "2.5", None, 3], [1.25, 2.5, None, 3.0]),
         ("bool", [1, 0, True, None, "f"], [True, False, True, None, False]),
-        ("date", ["2024-02-29", dt.date(2023, 1, 2), None, dt.datetime(2022, 5, 6)],
-         [dt.date(2024, 2, 29), dt.date(2023, 1, 2), None, dt.date(2022, 5, 6)]),
+        (
+            "date",
+            ["2024-02-29", dt.date(2023, 1, 2), None, dt.datetime(2022, 5, 6)],
+            [dt.date(2024, 2, 29), dt.date(2023, 1, 2), None, dt.date(2022, 5, 6)],
+        ),
         ("str", ["a", 1, None], ["a", "1", None]),
     ],
 )
@@ -74,11 +81,17 @@ def test_driver_values_become_the_declared_type(kind, values, expected):
 
 @pytest.mark.parametrize(
     ("kind", "values", "shown"),
-    [("float", [1.0, "abc"], "'abc'"), ("int", [1, 2.5], "2.5"), ("bool", [1, "maybe"], "'maybe'"),
-     ("date", ["2024-01-01", "yesterday"], "'yesterday'")],
+    [
+        ("float", [1.0, "abc"], "'abc'"),
+        ("int", [1, 2.5], "2.5"),
+        ("bool", [1, "maybe"], "'maybe'"),
+        ("date", ["2024-01-01", "yesterday"], "'yesterday'"),
+    ],
 )
 def test_a_value_of_the_wrong_type_is_named(kind, values, shown):
-    with pytest.raises(MedcostError, match=rf"claims\.amount: expected {kind}, found 1 value\(s\) that are not: {shown}"):
+    with pytest.raises(
+        MedcostError, match=rf"claims\.amount: expected {kind}, found 1 value\(s\) that are not: {shown}"
+    ):
         convert_column("claims", "amount", kind, pd.Series(values, dtype=object))
 
 
@@ -97,8 +110,10 @@ def copy_source(small_source, tmp_path, *statements: str) -> str:
         (["DROP TABLE claims"], "claims: query failed: no such table: claims"),
         (["ALTER TABLE clients DROP COLUMN bmi"], "clients: query failed: no such column: bmi"),
         (["DELETE FROM claims"], "claims: the query returned no rows (as_of=2026-01-01, history_start=2021-01-01)"),
-        (["UPDATE claims SET amount = 'n/a' WHERE claim_id = (SELECT min(claim_id) FROM claims)"],
-         "claims.amount: expected float, found 1 value(s) that are not: 'n/a'"),
+        (
+            ["UPDATE claims SET amount = 'n/a' WHERE claim_id = (SELECT min(claim_id) FROM claims)"],
+            "claims.amount: expected float, found 1 value(s) that are not: 'n/a'",
+        ),
     ],
 )
 def test_bad_source_gives_one_line_error_and_no_output(small_source, params, tmp_path, statements, message):

@@ -24,8 +24,15 @@ def pg_source(small_source, tmp_path_factory):
         conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
         conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
     url = f"{base}?options=-csearch_path%3D{SCHEMA}"
-    generate(url, clients=1500, first_year=2021, years=5, seed=7,
-             truth_path=tmp_path_factory.mktemp("pg") / "truth.parquet", progress=False)
+    generate(
+        url,
+        clients=1500,
+        first_year=2021,
+        years=5,
+        seed=7,
+        truth_path=tmp_path_factory.mktemp("pg") / "truth.parquet",
+        progress=False,
+    )
     yield url
     with create_engine(base).begin() as conn:
         conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))

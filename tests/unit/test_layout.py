@@ -30,8 +30,19 @@ EXCEPTIONS = {
 }
 """Deliberate imports of another stage's package, with the reason."""
 
-HEAVY = ("great_expectations", "deepchecks", "mlflow", "dvclive", "deltalake", "hopsworks", "skops", "matplotlib",
-         "vl_convert", "pyspark", "optuna")
+HEAVY = (
+    "great_expectations",
+    "deepchecks",
+    "mlflow",
+    "dvclive",
+    "deltalake",
+    "hopsworks",
+    "skops",
+    "matplotlib",
+    "vl_convert",
+    "pyspark",
+    "optuna",
+)
 """Third-party packages that take seconds to import: only inside the function of the stage that needs them."""
 
 MAX_LINES = 320
@@ -178,7 +189,7 @@ def test_no_import_cycles():
         stack.append(node)
         for nxt in sorted(edges.get(node, ())):
             if state.get(nxt) == 1:
-                cycles.append([*stack[stack.index(nxt):], nxt])
+                cycles.append([*stack[stack.index(nxt) :], nxt])
             elif nxt not in state:
                 visit(nxt)
         stack.pop()
@@ -206,8 +217,11 @@ def test_no_medcost_imports_inside_functions_and_heavy_imports_stay_lazy():
 
 def test_importing_every_stage_entry_loads_no_heavy_package():
     entries = [f"stages.{p.stem}" for p in (ROOT / "stages").glob("*.py") if p.stem != "__init__"]
-    code = ("import sys\n" + "".join(f"import {e}\n" for e in entries)
-            + f"print(sorted({{m.split('.')[0] for m in sys.modules}} & {set(HEAVY)!r}))")
+    code = (
+        "import sys\n"
+        + "".join(f"import {e}\n" for e in entries)
+        + f"print(sorted({{m.split('.')[0] for m in sys.modules}} & {set(HEAVY)!r}))"
+    )
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]", f"heavy packages loaded at import time: {result.stdout.strip()}"
 
@@ -243,8 +257,9 @@ def test_dvc_deps_are_the_folders_the_stage_imports(stage: str):
     imported = _folders(_closure(f"stages.{stage}", graph()))
     expected = {f"stages/{stage}.py", "medcost/core", *imported}
     assert not [d for d in code if d.endswith(".py") and d.startswith("medcost")], "deps are folders, not modules"
-    assert code == expected, (f"{stage}: dvc.yaml code deps {sorted(code)} differ from what stages/{stage}.py "
-                              f"imports {sorted(expected)}")
+    assert code == expected, (
+        f"{stage}: dvc.yaml code deps {sorted(code)} differ from what stages/{stage}.py imports {sorted(expected)}"
+    )
 
 
 def test_every_catalog_path_is_declared_in_dvc_yaml(params: dict):
@@ -259,8 +274,14 @@ def test_every_catalog_path_is_declared_in_dvc_yaml(params: dict):
                 declared.add(str(Path(next(iter(entry)) if isinstance(entry, dict) else entry)))
     outside_dvc = {catalog.source_db, catalog.truth}  # the source lives outside the pipeline
     paths = [getattr(catalog, name) for name in dir(Catalog) if isinstance(getattr(Catalog, name), property)]
-    paths += [catalog.raw_table("clients"), catalog.raw_table("claims"), catalog.model("tree"), catalog.model("linear"),
-              catalog.dvclive("train_tree"), catalog.dvclive("train_linear")]
+    paths += [
+        catalog.raw_table("clients"),
+        catalog.raw_table("claims"),
+        catalog.model("tree"),
+        catalog.model("linear"),
+        catalog.dvclive("train_tree"),
+        catalog.dvclive("train_linear"),
+    ]
     undeclared = []
     for path in paths:
         if path in outside_dvc:

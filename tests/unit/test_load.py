@@ -23,14 +23,16 @@ KEY = ["client_id", "year"]
 
 def features(n: int = 50, year: int = 2025, seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
-    return pd.DataFrame({
-        "client_id": np.arange(1, n + 1, dtype="int64"),
-        "year": np.full(n, year, dtype="int64"),
-        "cutoff_date": [dt.date(year, 1, 1)] * n,
-        "region": rng.choice(np.array(["northeast", "southwest", None], dtype=object), n),
-        "bmi": rng.normal(28, 5, n),
-        "target_cost": rng.gamma(0.5, 8000, n),
-    })
+    return pd.DataFrame(
+        {
+            "client_id": np.arange(1, n + 1, dtype="int64"),
+            "year": np.full(n, year, dtype="int64"),
+            "cutoff_date": [dt.date(year, 1, 1)] * n,
+            "region": rng.choice(np.array(["northeast", "southwest", None], dtype=object), n),
+            "bmi": rng.normal(28, 5, n),
+            "target_cost": rng.gamma(0.5, 8000, n),
+        }
+    )
 
 
 def test_loading_the_same_rows_twice_leaves_the_same_table(tmp_path):
@@ -93,9 +95,16 @@ def test_the_receipt_names_what_was_loaded(tmp_path):
     lake = DeltaLakehouse(tmp_path / "features")
     frame = features()
     receipt = lake.write(frame, KEY)
-    assert receipt == LoadReceipt(backend="deltalake", table=str(tmp_path / "features"), version=0, rows=50,
-                                  years=[2025], key=KEY, columns=list(frame.columns),
-                                  content_hash=content_hash(frame, KEY))
+    assert receipt == LoadReceipt(
+        backend="deltalake",
+        table=str(tmp_path / "features"),
+        version=0,
+        rows=50,
+        years=[2025],
+        key=KEY,
+        columns=list(frame.columns),
+        content_hash=content_hash(frame, KEY),
+    )
 
 
 def test_read_published_reads_the_receipts_version(tmp_path):
@@ -114,8 +123,14 @@ def test_read_published_without_a_receipt_names_the_load_stage(tmp_path):
 
 
 def predictions(year: int, version: int, clients: range, cost: float = 100.0) -> pd.DataFrame:
-    return pd.DataFrame({"client_id": np.array(clients, dtype="int64"), "year": np.int64(year),
-                         "model_version": np.int64(version), "predicted_cost": cost})
+    return pd.DataFrame(
+        {
+            "client_id": np.array(clients, dtype="int64"),
+            "year": np.int64(year),
+            "model_version": np.int64(version),
+            "predicted_cost": cost,
+        }
+    )
 
 
 def test_upsert_delta_creates_skips_and_merges_deleting_only_stale_rows(tmp_path):
@@ -124,8 +139,10 @@ def test_upsert_delta_creates_skips_and_merges_deleting_only_stale_rows(tmp_path
     path = tmp_path / "nested" / "predictions"
     key = ["client_id", "year", "model_version"]
     stale = "t.model_version IN (2) AND t.year IN (2026)"
-    first = pd.concat([predictions(2026, 1, range(1, 6)), predictions(2026, 2, range(1, 6)),
-                       predictions(2025, 2, range(1, 6))], ignore_index=True)
+    first = pd.concat(
+        [predictions(2026, 1, range(1, 6)), predictions(2026, 2, range(1, 6)), predictions(2025, 2, range(1, 6))],
+        ignore_index=True,
+    )
     untouched = first.copy()
     # create
     assert upsert_delta(first, path, key, stale) == 0
@@ -145,8 +162,11 @@ def test_upsert_delta_creates_skips_and_merges_deleting_only_stale_rows(tmp_path
     # rows not matching the stale predicate are kept although absent from the frame
     kept = after.loc[~((after["year"] == 2026) & (after["model_version"] == 2))]
     expected = pd.concat([predictions(2026, 1, range(1, 6)), predictions(2025, 2, range(1, 6))])
-    pd.testing.assert_frame_equal(kept.sort_values(key).reset_index(drop=True),
-                                  expected.sort_values(key).reset_index(drop=True), check_dtype=False)
+    pd.testing.assert_frame_equal(
+        kept.sort_values(key).reset_index(drop=True),
+        expected.sort_values(key).reset_index(drop=True),
+        check_dtype=False,
+    )
     assert DeltaTable(str(path)).history(1)[0][HASH_METADATA_KEY] == content_hash(second, key)
     # the earlier version is still readable (time travel)
     assert len(DeltaTable(str(path), version=0).to_pandas()) == len(first)

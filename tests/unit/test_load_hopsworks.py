@@ -96,11 +96,29 @@ class Cluster:
         root.client = client
         cluster = self
 
-        def login(host=None, port=443, project=None, api_key_value=None, api_key_file=None,
-                  hostname_verification=False, trust_store_path=None, cert_folder=None, engine=None):
-            cluster.record("login", host=host, port=port, project=project, api_key_value=api_key_value,
-                           api_key_file=api_key_file, hostname_verification=hostname_verification,
-                           trust_store_path=trust_store_path, cert_folder=cert_folder, engine=engine)
+        def login(
+            host=None,
+            port=443,
+            project=None,
+            api_key_value=None,
+            api_key_file=None,
+            hostname_verification=False,
+            trust_store_path=None,
+            cert_folder=None,
+            engine=None,
+        ):
+            cluster.record(
+                "login",
+                host=host,
+                port=port,
+                project=project,
+                api_key_value=api_key_value,
+                api_key_file=api_key_file,
+                hostname_verification=hostname_verification,
+                trust_store_path=trust_store_path,
+                cert_folder=cert_folder,
+                engine=engine,
+            )
             if cluster.login_error is not None:
                 raise cluster.login_error
             return Project(cluster, project or "default_project")
@@ -111,8 +129,9 @@ class Cluster:
     def commit(self, fg: FeatureGroup, rows: pd.DataFrame, inserted: int, updated: int, deleted: int) -> None:
         self.clock += 1000
         fg.rows = rows.reset_index(drop=True)
-        fg.commits.append((self.clock, fg.rows.copy(), {"rowsInserted": inserted, "rowsUpdated": updated,
-                                                       "rowsDeleted": deleted}))
+        fg.commits.append(
+            (self.clock, fg.rows.copy(), {"rowsInserted": inserted, "rowsUpdated": updated, "rowsDeleted": deleted})
+        )
 
 
 class Project:
@@ -128,18 +147,36 @@ class FeatureStore:
     def __init__(self, cluster: Cluster) -> None:
         self._cluster = cluster
 
-    def get_or_create_feature_group(self, name, version, description="", online_enabled=False,
-                                    time_travel_format=None, partition_key=None, primary_key=None,
-                                    event_time=None, stream=False):
-        self._cluster.record("FeatureStore.get_or_create_feature_group", name=name, version=version,
-                             description=description, online_enabled=online_enabled,
-                             time_travel_format=time_travel_format, partition_key=partition_key,
-                             primary_key=primary_key, event_time=event_time, stream=stream)
+    def get_or_create_feature_group(
+        self,
+        name,
+        version,
+        description="",
+        online_enabled=False,
+        time_travel_format=None,
+        partition_key=None,
+        primary_key=None,
+        event_time=None,
+        stream=False,
+    ):
+        self._cluster.record(
+            "FeatureStore.get_or_create_feature_group",
+            name=name,
+            version=version,
+            description=description,
+            online_enabled=online_enabled,
+            time_travel_format=time_travel_format,
+            partition_key=partition_key,
+            primary_key=primary_key,
+            event_time=event_time,
+            stream=stream,
+        )
         existing = self._cluster.groups.get((name, version))
         if existing is not None:  # not updated: "doesn't update existing feature group metadata"
             return existing
-        return FeatureGroup(self._cluster, name, version, description, primary_key or [], event_time,
-                            time_travel_format or "DELTA")
+        return FeatureGroup(
+            self._cluster, name, version, description, primary_key or [], event_time, time_travel_format or "DELTA"
+        )
 
     def get_feature_group(self, name, version=None):
         self._cluster.record("FeatureStore.get_feature_group", name=name, version=version)
@@ -151,8 +188,14 @@ class Query:
         self._fg, self._features = fg, features
 
     def read(self, online=False, dataframe_type="default", read_options=None, start_time=None, end_time=None):
-        self._fg._cluster.record("Query.read", online=online, dataframe_type=dataframe_type,
-                                 read_options=read_options, start_time=start_time, end_time=end_time)
+        self._fg._cluster.record(
+            "Query.read",
+            online=online,
+            dataframe_type=dataframe_type,
+            read_options=read_options,
+            start_time=start_time,
+            end_time=end_time,
+        )
         return self._fg._snapshot(None)[self._features]
 
 
@@ -182,11 +225,26 @@ class FeatureGroup:
             frame[self.event_time] = pd.to_datetime(frame[self.event_time])
         return frame
 
-    def insert(self, features, overwrite=False, operation="upsert", storage=None, write_options=None,
-               validation_options=None, wait=False):
-        self._cluster.record("FeatureGroup.insert", features, overwrite=overwrite, operation=operation,
-                             storage=storage, write_options=write_options,
-                             validation_options=validation_options, wait=wait)
+    def insert(
+        self,
+        features,
+        overwrite=False,
+        operation="upsert",
+        storage=None,
+        write_options=None,
+        validation_options=None,
+        wait=False,
+    ):
+        self._cluster.record(
+            "FeatureGroup.insert",
+            features,
+            overwrite=overwrite,
+            operation=operation,
+            storage=storage,
+            write_options=write_options,
+            validation_options=validation_options,
+            wait=wait,
+        )
         assert isinstance(features, pd.DataFrame)
         assert operation == "upsert" and not overwrite
         if self._cluster.insert_error is not None:
@@ -207,8 +265,9 @@ class FeatureGroup:
         new_keys = pd.MultiIndex.from_frame(features[self.primary_key])
         matched = pd.MultiIndex.from_frame(old[self.primary_key]).isin(new_keys)
         rows = pd.concat([old.loc[~matched], features], ignore_index=True)
-        self._cluster.commit(self, rows, inserted=len(features) - int(matched.sum()), updated=int(matched.sum()),
-                             deleted=0)
+        self._cluster.commit(
+            self, rows, inserted=len(features) - int(matched.sum()), updated=int(matched.sum()), deleted=0
+        )
         return None, None
 
     def commit_details(self, wallclock_time=None, limit=None):
@@ -217,18 +276,33 @@ class FeatureGroup:
             raise FeatureStoreException("commit_details can only be used on time travel enabled feature groups")
         self._require_saved()
         commits = [c for c in reversed(self.commits) if wallclock_time is None or c[0] <= wallclock_time]
-        return {cid: {"committedOn": str(cid), **{k: str(v) for k, v in stats.items()}}
-                for cid, _, stats in commits[:limit]}
+        return {
+            cid: {"committedOn": str(cid), **{k: str(v) for k, v in stats.items()}} for cid, _, stats in commits[:limit]
+        }
 
-    def read(self, wallclock_time=None, online=False, dataframe_type="default", read_options=None,
-             start_time=None, end_time=None):
-        self._cluster.record("FeatureGroup.read", wallclock_time=wallclock_time, online=online,
-                             dataframe_type=dataframe_type, read_options=read_options,
-                             start_time=start_time, end_time=end_time)
+    def read(
+        self,
+        wallclock_time=None,
+        online=False,
+        dataframe_type="default",
+        read_options=None,
+        start_time=None,
+        end_time=None,
+    ):
+        self._cluster.record(
+            "FeatureGroup.read",
+            wallclock_time=wallclock_time,
+            online=online,
+            dataframe_type=dataframe_type,
+            read_options=read_options,
+            start_time=start_time,
+            end_time=end_time,
+        )
         if wallclock_time and self._cluster.engine == "python":
             raise FeatureStoreException(
                 "Python environments does not support incremental queries. Read feature group without "
-                "timestamp to retrieve latest snapshot or switch to environment with Spark Engine.")
+                "timestamp to retrieve latest snapshot or switch to environment with Spark Engine."
+            )
         return self._snapshot(wallclock_time)
 
     def select(self, features):
@@ -245,7 +319,8 @@ class FeatureGroup:
         if missing:
             raise FeatureStoreException(f"delete_df needs the primary key and event time: {missing}")
         gone = pd.MultiIndex.from_frame(self.rows[self.primary_key]).isin(
-            pd.MultiIndex.from_frame(delete_df[self.primary_key]))
+            pd.MultiIndex.from_frame(delete_df[self.primary_key])
+        )
         self._cluster.commit(self, self.rows.loc[~gone], inserted=0, updated=0, deleted=int(gone.sum()))
 
     def update_description(self, description):
@@ -263,10 +338,17 @@ def features(years=(2023, 2024), clients=(1, 2, 3), bump: float = 0.0) -> pd.Dat
     rows = []
     for year in years:
         for client in clients:
-            rows.append({"client_id": client, "year": year, "cutoff_date": dt.date(year, 1, 1),
-                         "sex": None if client == 3 else ("f" if client % 2 else "m"),
-                         "age": 30.0 + client, "cost_prev1": 100.0 * client + bump,
-                         "target": float("nan") if year == max(years) else 10.0 * client})
+            rows.append(
+                {
+                    "client_id": client,
+                    "year": year,
+                    "cutoff_date": dt.date(year, 1, 1),
+                    "sex": None if client == 3 else ("f" if client % 2 else "m"),
+                    "age": 30.0 + client,
+                    "cost_prev1": 100.0 * client + bump,
+                    "target": float("nan") if year == max(years) else 10.0 * client,
+                }
+            )
     frame = pd.DataFrame(rows)
     return frame.astype({"client_id": "int64", "year": "int64", "age": "float64"})
 
@@ -296,8 +378,13 @@ def expected(frame: pd.DataFrame) -> pd.DataFrame:
 
 def test_module_import_does_not_import_hopsworks() -> None:
     code = "import sys, medcost.load; print(sorted(m for m in ('hopsworks', 'hsfs') if m in sys.modules))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=Path(__file__).resolve().parents[2])
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
     assert out.stdout.strip() == "[]"
 
 
@@ -311,7 +398,11 @@ def test_login_gets_the_environment_values(cluster: Cluster) -> None:
     [(args, kwargs)] = cluster.named("login")
     assert args == ()
     assert {k: kwargs[k] for k in ("host", "port", "project", "api_key_value")} == {
-        "host": HOST, "port": 8181, "project": PROJECT, "api_key_value": API_KEY}
+        "host": HOST,
+        "port": 8181,
+        "project": PROJECT,
+        "api_key_value": API_KEY,
+    }
     assert kwargs["port"] == 8181 and isinstance(kwargs["port"], int)
 
 
@@ -325,8 +416,9 @@ def test_port_defaults_to_443_and_project_is_optional(cluster: Cluster, monkeypa
 
 @pytest.mark.parametrize("variable", ["HOPSWORKS_HOST", "HOPSWORKS_API_KEY"])
 @pytest.mark.parametrize("value", [None, "  "])
-def test_missing_environment_variable_is_named(cluster: Cluster, monkeypatch: pytest.MonkeyPatch,
-                                               variable: str, value: str | None) -> None:
+def test_missing_environment_variable_is_named(
+    cluster: Cluster, monkeypatch: pytest.MonkeyPatch, variable: str, value: str | None
+) -> None:
     if value is None:
         monkeypatch.delenv(variable)
     else:
@@ -344,8 +436,9 @@ def test_bad_port_is_named(cluster: Cluster, monkeypatch: pytest.MonkeyPatch) ->
         lakehouse().write(features(), KEY)
 
 
-def test_api_key_never_appears_in_receipt_logs_or_output(cluster: Cluster, caplog: pytest.LogCaptureFixture,
-                                                         capsys: pytest.CaptureFixture) -> None:
+def test_api_key_never_appears_in_receipt_logs_or_output(
+    cluster: Cluster, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     store = lakehouse()
     receipt = store.write(features(), KEY)
@@ -358,8 +451,9 @@ def test_api_key_never_appears_in_receipt_logs_or_output(cluster: Cluster, caplo
     assert API_KEY not in captured.out + captured.err
 
 
-def test_login_failure_names_host_and_project_but_not_the_key(cluster: Cluster,
-                                                              caplog: pytest.LogCaptureFixture) -> None:
+def test_login_failure_names_host_and_project_but_not_the_key(
+    cluster: Cluster, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     cluster.login_error = RestAPIError(f"Metadata operation error: HTTP code: 401,\n api key {API_KEY} is invalid")
     with pytest.raises(MedcostError) as error:
@@ -394,7 +488,9 @@ def test_write_returns_the_receipt(cluster: Cluster) -> None:
     frame = features()
     receipt = lakehouse().write(frame, KEY)
     fg = cluster.groups[("client_features", 1)]
-    assert {"backend", "table", "version", "rows", "years", "key", "columns", "content_hash"} <= set(receipt.model_dump())
+    assert {"backend", "table", "version", "rows", "years", "key", "columns", "content_hash"} <= set(
+        receipt.model_dump()
+    )
     assert receipt.backend == "hopsworks"
     assert receipt.table == "client_features_v1"
     assert receipt.version == fg.commits[-1][0] and isinstance(receipt.version, int)
@@ -532,13 +628,19 @@ def test_calls_match_the_installed_hopsworks_api(monkeypatch: pytest.MonkeyPatch
         print(f"skipping: the hopsworks package cannot be imported: {exc!r}")
         pytest.skip(f"the hopsworks package cannot be imported: {exc!r}")
 
-    fakes = {"login": None, "Project.get_feature_store": Project.get_feature_store,
-             "FeatureStore.get_or_create_feature_group": FeatureStore.get_or_create_feature_group,
-             "FeatureStore.get_feature_group": FeatureStore.get_feature_group,
-             "FeatureGroup.insert": FeatureGroup.insert, "FeatureGroup.commit_details": FeatureGroup.commit_details,
-             "FeatureGroup.read": FeatureGroup.read, "FeatureGroup.select": FeatureGroup.select,
-             "FeatureGroup.remove_rows": FeatureGroup.remove_rows,
-             "FeatureGroup.update_description": FeatureGroup.update_description, "Query.read": Query.read}
+    fakes = {
+        "login": None,
+        "Project.get_feature_store": Project.get_feature_store,
+        "FeatureStore.get_or_create_feature_group": FeatureStore.get_or_create_feature_group,
+        "FeatureStore.get_feature_group": FeatureStore.get_feature_group,
+        "FeatureGroup.insert": FeatureGroup.insert,
+        "FeatureGroup.commit_details": FeatureGroup.commit_details,
+        "FeatureGroup.read": FeatureGroup.read,
+        "FeatureGroup.select": FeatureGroup.select,
+        "FeatureGroup.remove_rows": FeatureGroup.remove_rows,
+        "FeatureGroup.update_description": FeatureGroup.update_description,
+        "Query.read": Query.read,
+    }
     for name, (module_name, path) in REAL_API.items():
         real = _resolve(module_name, path)
         signature = inspect.signature(real)
@@ -551,7 +653,7 @@ def test_calls_match_the_installed_hopsworks_api(monkeypatch: pytest.MonkeyPatch
                 pytest.fail(f"{module_name}.{path}{signature}: the adapter's call {args} {kwargs} does not bind: {exc}")
         # 4. the fake takes only real parameters, with the real defaults
         fake_function = fakes[name] or fake.module()["hopsworks"].login
-        for param in list(inspect.signature(fake_function).parameters.values())[int(is_method):]:
+        for param in list(inspect.signature(fake_function).parameters.values())[int(is_method) :]:
             assert param.name in signature.parameters, f"fake {name} has a parameter {param.name} the real one lacks"
             real_default = signature.parameters[param.name].default
             assert real_default == param.default, f"{name}({param.name}): real default {real_default!r}"

@@ -34,8 +34,9 @@ class Hook:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # http.server's naming
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                hook.received.append({"path": self.path, "type": self.headers.get("Content-Type"),
-                                      "json": json.loads(body)})
+                hook.received.append(
+                    {"path": self.path, "type": self.headers.get("Content-Type"), "json": json.loads(body)}
+                )
                 time.sleep(hook.delay)
                 self.send_response(hook.status)
                 self.end_headers()
@@ -83,8 +84,9 @@ def closed_port() -> int:
 
 def test_post_json_delivers_the_payload(hook):
     assert notify.post_json(hook.url, {"event": "promoted", "version": 3}, timeout=5)
-    assert hook.received == [{"path": f"/hooks/{TOKEN}?key={TOKEN}", "type": "application/json",
-                              "json": {"event": "promoted", "version": 3}}]
+    assert hook.received == [
+        {"path": f"/hooks/{TOKEN}?key={TOKEN}", "type": "application/json", "json": {"event": "promoted", "version": 3}}
+    ]
 
 
 @pytest.mark.parametrize("status", [404, 500, 503])
@@ -147,8 +149,10 @@ def test_the_url_can_come_from_dotenv(hook, monkeypatch, tmp_path):
 
 
 def test_a_webhook_url_is_shown_as_scheme_and_host_only():
-    assert mask_url("https://user:pw@hooks.example.com/services/T0/B1/xyz?token=1", keep_path=False) == \
-        "https://hooks.example.com"
+    assert (
+        mask_url("https://user:pw@hooks.example.com/services/T0/B1/xyz?token=1", keep_path=False)
+        == "https://hooks.example.com"
+    )
     assert mask_url("http://127.0.0.1:8080/x", keep_path=False) == "http://127.0.0.1:8080"
     assert mask_url("not a url", keep_path=False) == "<unparseable URL>"
     assert notify.post_json("ftp://example.com/x", {}) is False
@@ -158,11 +162,22 @@ def decision(*, changed: bool, passed: bool, version: int = 2) -> PromotionDecis
     before = {"challenger": 1, "champion": 1}
     after = {"challenger": version, "champion": version if changed else 1, **({"previous": 1} if changed else {})}
     return PromotionDecision(
-        model_name=MODEL, tracking_uri="sqlite:///mlflow.db", candidate="tree", model_sha256="ab" * 32,
-        version=version, registered_new_version=True, lifecycle="active" if passed else "archived",
-        verdicts=VerdictFlags(passed=passed, quality=passed, drift=True), rmse=RmsePair(candidate=9.5, champion=10.0),
-        champion_before=1, champion_after=after["champion"], champion_changed=changed, aliases_before=before,
-        aliases_after=after, reasons=["test RMSE 9.5 beats the champion (version 1) 10"])
+        model_name=MODEL,
+        tracking_uri="sqlite:///mlflow.db",
+        candidate="tree",
+        model_sha256="ab" * 32,
+        version=version,
+        registered_new_version=True,
+        lifecycle="active" if passed else "archived",
+        verdicts=VerdictFlags(passed=passed, quality=passed, drift=True),
+        rmse=RmsePair(candidate=9.5, champion=10.0),
+        champion_before=1,
+        champion_after=after["champion"],
+        champion_changed=changed,
+        aliases_before=before,
+        aliases_after=after,
+        reasons=["test RMSE 9.5 beats the champion (version 1) 10"],
+    )
 
 
 def test_promotion_event():
@@ -178,8 +193,9 @@ def test_promotion_event():
 # --------------------------------------------------------------------------- through the promote stage
 
 
-def _stage(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data: dict[str, Any], store: str, url: str,
-           passed: bool = True) -> dict[str, Any]:
+def _stage(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data: dict[str, Any], store: str, url: str, passed: bool = True
+) -> dict[str, Any]:
     params = write_project(tmp_path, data, model=data["good"], passed=passed)
     params["promote"] = {**params["promote"], "model_name": MODEL, "webhook_timeout_seconds": 1}
     monkeypatch.chdir(tmp_path)

@@ -81,8 +81,11 @@ def make_frame(n: int, seed: int, year: int = 2025, target: bool = True) -> pd.D
         values = rng.gamma(1.0 + i % 3, 100.0 * (1 + i % 4), n)
         values[rng.random(n) < 0.05] = np.nan
         frame[name] = values
-    choices = {"sex": ["female", "male"], "region": ["northeast", "northwest", "southeast", "southwest"],
-               "plan": ["bronze", "silver", "gold", "platinum"]}
+    choices = {
+        "sex": ["female", "male"],
+        "region": ["northeast", "northwest", "southeast", "southwest"],
+        "plan": ["bronze", "silver", "gold", "platinum"],
+    }
     for name in spec.categorical:
         labels = rng.choice(choices.get(name, ["a", "b", "c"]), n).astype(object)
         labels[rng.random(n) < 0.05] = None
@@ -100,7 +103,8 @@ def fit_model(train: pd.DataFrame, kind: str = "good") -> Any:
         return fit(build_tree_pipeline(tree, spec), train, spec, n_threads=1)
     alpha = {"good": 1.0, "bad": 1e12}[kind]
     linear = section(params, "train_linear", TrainLinearParams).model_copy(
-        update={"model": "ridge", "alpha": alpha, "log_features": False, "log_target": False})
+        update={"model": "ridge", "alpha": alpha, "log_features": False, "log_target": False}
+    )
     return fit(build_linear_pipeline(linear, spec), train, spec, n_threads=1)
 
 
@@ -111,50 +115,84 @@ def sha(model: Any) -> str:
 def quality(candidate: str | None = "tree", passed: bool = True) -> QualityVerdict:
     gates = {"r2": GateResult(value=0.3 if passed else 0.01, threshold=0.05, passed=passed)}
     return QualityVerdict(
-        passed=passed, candidate=candidate if passed else None,
+        passed=passed,
+        candidate=candidate if passed else None,
         models={"tree": ModelVerdict(passed=passed, gates=gates), "linear": ModelVerdict(passed=passed, gates=gates)},
-        reason="tree passes all gates" if passed else "no model passes its gates: tree failed r2")
+        reason="tree passes all gates" if passed else "no model passes its gates: tree failed r2",
+    )
 
 
 def drift(passed: bool = True) -> DriftSummary:
     return DriftSummary(
-        verdict=DriftVerdict(passed=passed, failed=[] if passed else ["psi.bmi"]), model="tree",
-        rows={"train": 600, "test": 200, "scoring": 150}, reference_advanced={"age": 1},
+        verdict=DriftVerdict(passed=passed, failed=[] if passed else ["psi.bmi"]),
+        model="tree",
+        rows={"train": 600, "test": 200, "scoring": 150},
+        reference_advanced={"age": 1},
         features={"bmi": FeatureDrift(psi=0.01 if passed else 0.5, std_shift=0.02)},
-        multivariate_drift={"drift_score": 0.01}, prediction_drift={"drift_score": 0.02},
-        label_drift={"drift_score": 0.03})
+        multivariate_drift={"drift_score": 0.01},
+        prediction_drift={"drift_score": 0.02},
+        label_drift={"drift_score": 0.03},
+    )
 
 
 def scores(rmse: float, r2: float) -> ModelScores:
-    return ModelScores(test=HoldoutScores(r2=r2, mse=rmse**2, rmse=rmse, mae=rmse / 2, total_ratio=1.0,
-                                          top_decile_share=0.3))
+    return ModelScores(
+        test=HoldoutScores(r2=r2, mse=rmse**2, rmse=rmse, mae=rmse / 2, total_ratio=1.0, top_decile_share=0.3)
+    )
 
 
 def evaluation(tree_rmse: float = 10.0, linear_rmse: float = 11.0) -> Evaluation:
-    return Evaluation(models={"tree": scores(tree_rmse, 0.3), "linear": scores(linear_rmse, 0.25)},
-                      data=EvaluationData(train_rows=600, test_rows=200, test_total_cost=1.0e5,
-                                          perfect_top_decile_share=0.4))
+    return Evaluation(
+        models={"tree": scores(tree_rmse, 0.3), "linear": scores(linear_rmse, 0.25)},
+        data=EvaluationData(train_rows=600, test_rows=200, test_total_cost=1.0e5, perfect_top_decile_share=0.4),
+    )
 
 
-def promotion(model: Any, test: pd.DataFrame, *, passed: bool = True, drift_passed: bool = True,
-              candidate: str = "tree", **extra: Any) -> registry.Promotion:
+def promotion(
+    model: Any,
+    test: pd.DataFrame,
+    *,
+    passed: bool = True,
+    drift_passed: bool = True,
+    candidate: str = "tree",
+    **extra: Any,
+) -> registry.Promotion:
     digest = sha(model)
     return registry.Promotion(
-        model_name=MODEL, experiment="medcost-tests", candidate=candidate, model=model, model_sha256=digest,
-        test=test, spec=feature_spec(),
+        model_name=MODEL,
+        experiment="medcost-tests",
+        candidate=candidate,
+        model=model,
+        model_sha256=digest,
+        test=test,
+        spec=feature_spec(),
         verdicts=registry.read_verdicts(quality(candidate, passed), drift(drift_passed)),
-        metrics={"test.rmse": 1.0}, params={"train_tree": {"max_iter": 30}},
-        tags=registry.lineage_tags(candidate=candidate, sha256=digest, commit="abc123", hashes={"train": "d41d8"},
-                                   params={"train_tree": {"max_iter": 30}}, env={}),
-        **extra)
+        metrics={"test.rmse": 1.0},
+        params={"train_tree": {"max_iter": 30}},
+        tags=registry.lineage_tags(
+            candidate=candidate,
+            sha256=digest,
+            commit="abc123",
+            hashes={"train": "d41d8"},
+            params={"train_tree": {"max_iter": 30}},
+            env={},
+        ),
+        **extra,
+    )
 
 
 def build_data() -> dict[str, Any]:
     """Train, test and scoring frames and three fitted pipelines (good, tree, bad)."""
     train = make_frame(600, seed=1)
     test = make_frame(200, seed=2)
-    return {"train": train, "test": test, "good": fit_model(train, "good"), "tree": fit_model(train, "tree"),
-            "bad": fit_model(train, "bad"), "scoring": make_frame(150, seed=3, year=2026, target=False)}
+    return {
+        "train": train,
+        "test": test,
+        "good": fit_model(train, "good"),
+        "tree": fit_model(train, "tree"),
+        "bad": fit_model(train, "bad"),
+        "scoring": make_frame(150, seed=3, year=2026, target=False),
+    }
 
 
 def create_empty_store(folder: Path) -> Path:
@@ -196,15 +234,25 @@ def client(uri: str) -> Any:
     return MlflowClient(tracking_uri=uri, registry_uri=uri)
 
 
-def write_project(folder: Path, data: dict[str, Any], *, model: Any, passed: bool = True,
-                  drift_passed: bool = True) -> dict[str, Any]:
+def write_project(
+    folder: Path, data: dict[str, Any], *, model: Any, passed: bool = True, drift_passed: bool = True
+) -> dict[str, Any]:
     """A project folder with the inputs of the promote/predict stages; returns its params."""
     params = repo_params()
-    params["paths"] = {**params["paths"], **{
-        "train": "data/processed/train.parquet", "test": "data/processed/test.parquet",
-        "scoring": "data/processed/scoring.parquet", "models": "models", "metrics": "metrics",
-        "plots": "plots", "predictions": "data/predictions", "lakehouse": "data/lakehouse/client_features",
-        "predictions_table": "data/lakehouse/predictions"}}
+    params["paths"] = {
+        **params["paths"],
+        **{
+            "train": "data/processed/train.parquet",
+            "test": "data/processed/test.parquet",
+            "scoring": "data/processed/scoring.parquet",
+            "models": "models",
+            "metrics": "metrics",
+            "plots": "plots",
+            "predictions": "data/predictions",
+            "lakehouse": "data/lakehouse/client_features",
+            "predictions_table": "data/lakehouse/predictions",
+        },
+    }
     (folder / "data/processed").mkdir(parents=True, exist_ok=True)
     data["test"].to_parquet(folder / "data/processed/test.parquet", index=False)
     data["scoring"].to_parquet(folder / "data/processed/scoring.parquet", index=False)
@@ -216,10 +264,22 @@ def write_project(folder: Path, data: dict[str, Any], *, model: Any, passed: boo
     write_contract(folder / "metrics/evaluate.json", evaluation())
     (folder / "plots/evaluate").mkdir(parents=True, exist_ok=True)
     (folder / "plots/evaluate/predicted_vs_actual.png").write_bytes(b"\x89PNG fake plot")
-    (folder / "dvc.lock").write_text(yaml.safe_dump({"schema": "2.0", "stages": {
-        "split": {"outs": [{"path": "data/processed/train.parquet", "hash": "md5", "md5": "a" * 32},
-                           {"path": "data/processed/test.parquet", "hash": "md5", "md5": "b" * 32}]},
-        "train_tree": {"outs": [{"path": "models/tree.pkl", "hash": "md5", "md5": "c" * 32}]}}}))
+    (folder / "dvc.lock").write_text(
+        yaml.safe_dump(
+            {
+                "schema": "2.0",
+                "stages": {
+                    "split": {
+                        "outs": [
+                            {"path": "data/processed/train.parquet", "hash": "md5", "md5": "a" * 32},
+                            {"path": "data/processed/test.parquet", "hash": "md5", "md5": "b" * 32},
+                        ]
+                    },
+                    "train_tree": {"outs": [{"path": "models/tree.pkl", "hash": "md5", "md5": "c" * 32}]},
+                },
+            }
+        )
+    )
     return params
 
 
@@ -251,7 +311,7 @@ def test_first_promote_becomes_champion_with_lineage_tags(data, store):
     assert run.data.metrics["promote.test_rmse"] == pytest.approx(decision.rmse.candidate, rel=1e-5)
     # the artifacts are inside the store's folder, not wherever the process happened to start
     experiment = client(store).get_experiment(run.info.experiment_id)
-    assert experiment.artifact_location == (Path(store[len("sqlite:///"):]).parent / "mlruns").as_uri()
+    assert experiment.artifact_location == (Path(store[len("sqlite:///") :]).parent / "mlruns").as_uri()
 
 
 def test_a_worse_model_is_challenger_not_champion(data, store):
@@ -465,7 +525,9 @@ def test_choose_candidate():
     assert registry.choose_candidate(quality("linear"), None) == "linear"
     assert registry.choose_candidate(quality(passed=False), evaluation(tree_rmse=12.0, linear_rmse=11.0)) == "linear"
     assert registry.choose_candidate(quality(passed=False), None) == "tree"  # no metrics: the verdict's order
-    unscored = evaluation().model_copy(update={"models": {"tree": scores(float("nan"), 0.3), "linear": scores(11.0, 0.2)}})
+    unscored = evaluation().model_copy(
+        update={"models": {"tree": scores(float("nan"), 0.3), "linear": scores(11.0, 0.2)}}
+    )
     assert registry.choose_candidate(quality(passed=False), unscored) == "linear"  # NaN never wins
     empty = QualityVerdict(passed=False, candidate=None, models={}, reason="none")
     assert registry.choose_candidate(empty, evaluation()) == "tree"  # no verdict models: the evaluation's
@@ -493,21 +555,36 @@ def test_decide():
 
 
 def test_dvc_hashes_from_lock():
-    lock = {"stages": {"split": {"deps": [{"path": "data/x", "md5": "d"}],
-                                 "outs": [{"path": "data/processed/train.parquet", "hash": "md5", "md5": "t"}]},
-                       "train": {"deps": [{"path": "./data/processed/train.parquet", "md5": "t"}]}}}
+    lock = {
+        "stages": {
+            "split": {
+                "deps": [{"path": "data/x", "md5": "d"}],
+                "outs": [{"path": "data/processed/train.parquet", "hash": "md5", "md5": "t"}],
+            },
+            "train": {"deps": [{"path": "./data/processed/train.parquet", "md5": "t"}]},
+        }
+    }
     assert registry.dvc_hashes(lock, {"train": "data/processed/train.parquet", "test": "data/test"}) == {"train": "t"}
     assert registry.dvc_hashes(None, {"train": "x"}) == {}
 
 
 def test_masking_and_redaction():
     # the decision's tracking_uri: password masked, query dropped, a plain SQLite path unchanged
-    assert mask_url("https://user:pw@mlflow.example.com:8443/path?token=x") == "https://user:***@mlflow.example.com:8443/path"
+    assert (
+        mask_url("https://user:pw@mlflow.example.com:8443/path?token=x")
+        == "https://user:***@mlflow.example.com:8443/path"
+    )
     assert mask_url("sqlite:///mlflow.db") == "sqlite:///mlflow.db"
     assert mask_url("sqlite:////abs/mlflow.db?timeout=5") == "sqlite:////abs/mlflow.db"
     assert mask_url("http://u:pa/ss@w0rd@host/x") == "http://u:***@host/x"
-    tags = registry.lineage_tags(candidate="tree", sha256="s", commit=None, hashes={}, env={"DVC_EXP_NAME": "e"},
-                                 params={"x": {"api_key": "k", "db_password": "pw", "url": "http://a:b@c/", "n": 1}})
+    tags = registry.lineage_tags(
+        candidate="tree",
+        sha256="s",
+        commit=None,
+        hashes={},
+        env={"DVC_EXP_NAME": "e"},
+        params={"x": {"api_key": "k", "db_password": "pw", "url": "http://a:b@c/", "n": 1}},
+    )
     assert tags["git_commit"] == "unknown" and tags["dvc_exp_name"] == "e"
     assert json.loads(tags["params.x"]) == {"api_key": "***", "db_password": "***", "url": "http://***@c/", "n": 1}
 

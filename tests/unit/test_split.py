@@ -14,8 +14,14 @@ KEY = ["client_id", "year"]
 def heavy_tailed(n: int = 2000, seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     cost = np.where(rng.random(n) < 0.2, 0.0, rng.lognormal(8, 1.6, n))
-    return pd.DataFrame({"client_id": np.arange(1, n + 1), "year": 2025, "age": rng.integers(18, 85, n).astype(float),
-                         "target_cost": cost})
+    return pd.DataFrame(
+        {
+            "client_id": np.arange(1, n + 1),
+            "year": 2025,
+            "age": rng.integers(18, 85, n).astype(float),
+            "target_cost": cost,
+        }
+    )
 
 
 def test_repository_split_params_are_valid(params):

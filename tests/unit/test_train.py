@@ -27,14 +27,20 @@ from medcost.train import (
 )
 
 HISTORY = ["cost_prev1", "cost_trend"]
-SPEC = FeatureSpec(key=["client_id"], numeric=["age", "smoker", "bmi", *HISTORY], categorical=["region"],
-                   history=HISTORY, target="target_cost")
+SPEC = FeatureSpec(
+    key=["client_id"],
+    numeric=["age", "smoker", "bmi", *HISTORY],
+    categorical=["region"],
+    history=HISTORY,
+    target="target_cost",
+)
 
 
 @pytest.fixture(scope="module")
 def tree_cfg(params) -> TrainTreeParams:
-    return section(params, "train_tree", TrainTreeParams).model_copy(update={"increasing": ["age", "smoker"],
-                                                                             "min_samples_leaf": 5, "max_iter": 30})
+    return section(params, "train_tree", TrainTreeParams).model_copy(
+        update={"increasing": ["age", "smoker"], "min_samples_leaf": 5, "max_iter": 30}
+    )
 
 
 @pytest.fixture(scope="module")
@@ -51,9 +57,18 @@ def frame(n: int = 300, seed: int = 0) -> pd.DataFrame:
     bmi[::17] = np.nan
     prev = np.where(rng.random(n) < 0.3, 0.0, rng.lognormal(7, 1, n))
     cost = np.round(np.exp(5 + 0.03 * age + 0.5 * np.nan_to_num(smoker)) * rng.gamma(1.0, 1.0, n) + 0.3 * prev, 2)
-    return pd.DataFrame({"client_id": np.arange(n), "age": age, "smoker": smoker, "bmi": bmi, "cost_prev1": prev,
-                         "cost_trend": prev - rng.lognormal(6, 1, n),
-                         "region": rng.choice(np.array(["north", "south", None], dtype=object), n).tolist(), "target_cost": cost})
+    return pd.DataFrame(
+        {
+            "client_id": np.arange(n),
+            "age": age,
+            "smoker": smoker,
+            "bmi": bmi,
+            "cost_prev1": prev,
+            "cost_trend": prev - rng.lognormal(6, 1, n),
+            "region": rng.choice(np.array(["north", "south", None], dtype=object), n).tolist(),
+            "target_cost": cost,
+        }
+    )
 
 
 def test_repository_model_params_are_valid(params):
@@ -61,9 +76,14 @@ def test_repository_model_params_are_valid(params):
     section(params, "train_linear", TrainLinearParams)
 
 
-@pytest.mark.parametrize(("family", "estimator"), [("hist_gradient_boosting", HistGradientBoostingRegressor),
-                                                   ("random_forest", RandomForestRegressor),
-                                                   ("extra_trees", ExtraTreesRegressor)])
+@pytest.mark.parametrize(
+    ("family", "estimator"),
+    [
+        ("hist_gradient_boosting", HistGradientBoostingRegressor),
+        ("random_forest", RandomForestRegressor),
+        ("extra_trees", ExtraTreesRegressor),
+    ],
+)
 def test_tree_pipeline_family_and_settings(tree_cfg, family, estimator):
     cfg = tree_cfg.model_copy(update={"model": family, "seed": 11, "max_depth": 4, "n_estimators": 7})
     pipeline = build_tree_pipeline(cfg, SPEC)
@@ -82,8 +102,10 @@ def test_tree_pipeline_family_and_settings(tree_cfg, family, estimator):
     assert not any(isinstance(step, StandardScaler) for _, step in preprocess.transformers[0][1].steps)
 
 
-@pytest.mark.parametrize(("family", "estimator"), [("ridge", Ridge), ("lasso", Lasso), ("elastic_net", ElasticNet),
-                                                   ("poisson", PoissonRegressor)])
+@pytest.mark.parametrize(
+    ("family", "estimator"),
+    [("ridge", Ridge), ("lasso", Lasso), ("elastic_net", ElasticNet), ("poisson", PoissonRegressor)],
+)
 def test_linear_pipeline_family_and_settings(linear_cfg, family, estimator):
     cfg = linear_cfg.model_copy(update={"model": family, "alpha": 0.5, "l1_ratio": 0.3})
     pipeline = build_linear_pipeline(cfg, SPEC)
@@ -109,16 +131,27 @@ def test_log_target_wraps_the_regressor(linear_cfg):
     assert predict(model, frame(50, seed=1)).min() >= 0
 
 
-@pytest.mark.parametrize(("name", "key", "value", "message"), [
-    ("train_tree", "model", "xgboost",
-     "train_tree.model = 'xgboost': Input should be 'hist_gradient_boosting', 'random_forest' or 'extra_trees'"),
-    ("train_tree", "learning_rate", 0, "train_tree.learning_rate = 0: Input should be greater than 0"),
-    ("train_tree", "max_iter", 0, "train_tree.max_iter = 0: Input should be greater than or equal to 1"),
-    ("train_linear", "model", "ols",
-     "train_linear.model = 'ols': Input should be 'ridge', 'elastic_net', 'lasso' or 'poisson'"),
-    ("train_linear", "alpha", -1, "train_linear.alpha = -1: Input should be greater than or equal to 0"),
-    ("train_linear", "l1_ratio", 2, "train_linear.l1_ratio = 2: Input should be less than or equal to 1"),
-])
+@pytest.mark.parametrize(
+    ("name", "key", "value", "message"),
+    [
+        (
+            "train_tree",
+            "model",
+            "xgboost",
+            "train_tree.model = 'xgboost': Input should be 'hist_gradient_boosting', 'random_forest' or 'extra_trees'",
+        ),
+        ("train_tree", "learning_rate", 0, "train_tree.learning_rate = 0: Input should be greater than 0"),
+        ("train_tree", "max_iter", 0, "train_tree.max_iter = 0: Input should be greater than or equal to 1"),
+        (
+            "train_linear",
+            "model",
+            "ols",
+            "train_linear.model = 'ols': Input should be 'ridge', 'elastic_net', 'lasso' or 'poisson'",
+        ),
+        ("train_linear", "alpha", -1, "train_linear.alpha = -1: Input should be greater than or equal to 0"),
+        ("train_linear", "l1_ratio", 2, "train_linear.l1_ratio = 2: Input should be less than or equal to 1"),
+    ],
+)
 def test_bad_model_param_is_named_on_one_line(params, name, key, value, message):
     bad = copy.deepcopy(params)
     bad[name][key] = value
@@ -136,8 +169,7 @@ def test_monotonic_column_must_be_a_model_input(tree_cfg):
 
 @pytest.mark.parametrize("kind", ["tree", "linear"])
 def test_fit_returns_a_fitted_copy_and_handles_gaps_and_unknown_categories(tree_cfg, linear_cfg, kind):
-    pipeline = (build_tree_pipeline(tree_cfg, SPEC) if kind == "tree"
-                else build_linear_pipeline(linear_cfg, SPEC))
+    pipeline = build_tree_pipeline(tree_cfg, SPEC) if kind == "tree" else build_linear_pipeline(linear_cfg, SPEC)
     data = frame()
     before = data.copy()
     model = fit(pipeline, data, SPEC)

@@ -20,22 +20,24 @@ def cfg(params) -> TransformParams:
 
 
 def clients_frame() -> pd.DataFrame:
-    return pd.DataFrame({
-        "client_id": [1, 2, 3, 4],
-        "birth_date": [dt.date(1960, 1, 1), dt.date(1990, 6, 15), dt.date(1980, 1, 2), dt.date(1975, 3, 3)],
-        "sex": ["female", " Male", None, "male"],
-        "region": ["SouthEast ", "northwest", "northeast", "southwest"],
-        "plan": ["gold", "silver", "bronze", "platinum"],
-        "smoker": [True, False, None, False],
-        "bmi": [31.0, 0.0, None, 24.0],
-        "children": [2, 0, 1, 3],
-        "diabetes": [True, False, False, False],
-        "hypertension": [True, False, False, False],
-        "heart_disease": [False, False, False, False],
-        "copd": [False, False, False, False],
-        "enrolled_from": [dt.date(2015, 1, 1), dt.date(2024, 7, 1), dt.date(2018, 1, 1), dt.date(2016, 1, 1)],
-        "enrolled_to": [None, None, None, dt.date(2024, 12, 31)],  # client 4 left before the cutoff
-    })
+    return pd.DataFrame(
+        {
+            "client_id": [1, 2, 3, 4],
+            "birth_date": [dt.date(1960, 1, 1), dt.date(1990, 6, 15), dt.date(1980, 1, 2), dt.date(1975, 3, 3)],
+            "sex": ["female", " Male", None, "male"],
+            "region": ["SouthEast ", "northwest", "northeast", "southwest"],
+            "plan": ["gold", "silver", "bronze", "platinum"],
+            "smoker": [True, False, None, False],
+            "bmi": [31.0, 0.0, None, 24.0],
+            "children": [2, 0, 1, 3],
+            "diabetes": [True, False, False, False],
+            "hypertension": [True, False, False, False],
+            "heart_disease": [False, False, False, False],
+            "copd": [False, False, False, False],
+            "enrolled_from": [dt.date(2015, 1, 1), dt.date(2024, 7, 1), dt.date(2018, 1, 1), dt.date(2016, 1, 1)],
+            "enrolled_to": [None, None, None, dt.date(2024, 12, 31)],  # client 4 left before the cutoff
+        }
+    )
 
 
 def claims_frame() -> pd.DataFrame:
@@ -43,7 +45,7 @@ def claims_frame() -> pd.DataFrame:
         (1, dt.date(2024, 3, 1), dt.date(2024, 3, 10), "inpatient", 10000.0),
         (1, dt.date(2023, 5, 1), dt.date(2023, 5, 2), "pharmacy", 100.0),
         (2, dt.date(2024, 8, 1), dt.date(2024, 8, 5), "primary_care", 200.0),
-        (1, dt.date(2025, 2, 1), dt.date(2025, 2, 3), "emergency", 700.0),   # target year
+        (1, dt.date(2025, 2, 1), dt.date(2025, 2, 3), "emergency", 700.0),  # target year
         (2, dt.date(2025, 12, 20), dt.date(2025, 12, 29), "outpatient", 50.0),  # target year
     ]
     frame = pd.DataFrame(rows, columns=["client_id", "service_date", "paid_date", "category", "amount"])
@@ -52,7 +54,9 @@ def claims_frame() -> pd.DataFrame:
 
 
 def test_features_by_hand(cfg):
-    out = client_features(clients_frame(), claims_frame(), CUTOFF, cfg, target_end=dt.date(2026, 1, 1)).set_index("client_id")
+    out = client_features(clients_frame(), claims_frame(), CUTOFF, cfg, target_end=dt.date(2026, 1, 1)).set_index(
+        "client_id"
+    )
     assert list(out.index) == [1, 2, 3]  # client 4 left before the cutoff
     assert out.loc[1, "age"] == 65 and out.loc[2, "age"] == 34 and out.loc[3, "age"] == 44
     assert out.loc[1, "cost_prev1"] == 10000.0 and out.loc[1, "cost_prev2"] == 100.0
@@ -70,11 +74,20 @@ def test_features_by_hand(cfg):
 def test_a_claim_after_the_cutoff_never_changes_any_feature(cfg):
     """Add claims serviced on/after the cutoff, or serviced before but paid on/after it: features stay equal."""
     base = client_features(clients_frame(), claims_frame(), CUTOFF, cfg)
-    late = pd.concat([claims_frame(), pd.DataFrame([
-        (90, 1, dt.date(2025, 1, 1), dt.date(2025, 1, 1), "inpatient", 50000.0),
-        (91, 3, dt.date(2026, 5, 1), dt.date(2026, 5, 2), "pharmacy", 10.0),
-        (92, 2, dt.date(2024, 12, 30), dt.date(2025, 1, 4), "emergency", 900.0),  # paid after the cutoff
-    ], columns=claims_frame().columns)], ignore_index=True)
+    late = pd.concat(
+        [
+            claims_frame(),
+            pd.DataFrame(
+                [
+                    (90, 1, dt.date(2025, 1, 1), dt.date(2025, 1, 1), "inpatient", 50000.0),
+                    (91, 3, dt.date(2026, 5, 1), dt.date(2026, 5, 2), "pharmacy", 10.0),
+                    (92, 2, dt.date(2024, 12, 30), dt.date(2025, 1, 4), "emergency", 900.0),  # paid after the cutoff
+                ],
+                columns=claims_frame().columns,
+            ),
+        ],
+        ignore_index=True,
+    )
     after = client_features(clients_frame(), late, CUTOFF, cfg)
     pd.testing.assert_frame_equal(base, after)
 
@@ -90,8 +103,9 @@ def test_inputs_are_not_modified(cfg):
 def test_feature_table_on_generated_data(small_source, params, cfg, tmp_path):
     run_extract(small_source["url"], params, tmp_path)
     as_of = section(params, "extract", ExtractParams).as_of
-    table = build_feature_table(pd.read_parquet(tmp_path / "clients.parquet"),
-                                pd.read_parquet(tmp_path / "claims.parquet"), as_of, cfg)
+    table = build_feature_table(
+        pd.read_parquet(tmp_path / "clients.parquet"), pd.read_parquet(tmp_path / "claims.parquet"), as_of, cfg
+    )
     spec = FeatureSpec.from_params(cfg)
     assert set(table["year"]) == {as_of.year - 1, as_of.year}
     assert not table.duplicated(cfg.key).any()

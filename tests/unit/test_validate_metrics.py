@@ -29,25 +29,45 @@ from medcost.validate_metrics import check_complete, configured_gates, evaluate_
 ROOT = Path(__file__).resolve().parents[2]
 
 # Thresholds chosen so that the edge values below are exact in binary floating point.
-CFG = ValidateMetricsParams(models=["tree", "linear"], baseline="baseline", min_r2=0.25, max_rmse_ratio=0.75,
-                            max_r2_gap=0.25, total_ratio_band=(0.875, 1.125))
+CFG = ValidateMetricsParams(
+    models=["tree", "linear"],
+    baseline="baseline",
+    min_r2=0.25,
+    max_rmse_ratio=0.75,
+    max_r2_gap=0.25,
+    total_ratio_band=(0.875, 1.125),
+)
 
 
-def entry(r2: float | None = 0.5, rmse: float | None = 50.0, total_ratio: float | None = 1.0,
-          train_r2: float | None = 0.625) -> ModelScores:
+def entry(
+    r2: float | None = 0.5, rmse: float | None = 50.0, total_ratio: float | None = 1.0, train_r2: float | None = 0.625
+) -> ModelScores:
     """One model's scores, as the evaluate stage writes them."""
-    return ModelScores(test=HoldoutScores(r2=r2, rmse=rmse, mse=None if rmse is None else rmse**2,
-                                          mae=None if rmse is None else rmse / 2, total_ratio=total_ratio,
-                                          top_decile_share=0.4),
-                       train=TrainScores(r2=train_r2, rmse=None if rmse is None else rmse * 0.9))
+    return ModelScores(
+        test=HoldoutScores(
+            r2=r2,
+            rmse=rmse,
+            mse=None if rmse is None else rmse**2,
+            mae=None if rmse is None else rmse / 2,
+            total_ratio=total_ratio,
+            top_decile_share=0.4,
+        ),
+        train=TrainScores(r2=train_r2, rmse=None if rmse is None else rmse * 0.9),
+    )
 
 
 DATA = EvaluationData(train_rows=400, test_rows=100, test_total_cost=1e5, perfect_top_decile_share=0.5)
 
 
 def evaluation(tree: ModelScores | None = None, linear: ModelScores | None = None) -> Evaluation:
-    return Evaluation(models={"tree": tree or entry(), "linear": linear or entry(rmse=60.0),
-                              "baseline": entry(r2=0.0, rmse=100.0, train_r2=0.0)}, data=DATA)
+    return Evaluation(
+        models={
+            "tree": tree or entry(),
+            "linear": linear or entry(rmse=60.0),
+            "baseline": entry(r2=0.0, rmse=100.0, train_r2=0.0),
+        },
+        data=DATA,
+    )
 
 
 def with_cfg(**changes: Any) -> ValidateMetricsParams:
@@ -70,13 +90,16 @@ def test_both_pass_lower_rmse_is_the_candidate():
     assert "tree" in verdict.reason
 
 
-@pytest.mark.parametrize("metrics, gate", [
-    (entry(r2=0.125, train_r2=0.25), "r2"),
-    (entry(rmse=80.0), "rmse_vs_baseline"),
-    (entry(r2=0.5, train_r2=0.875), "train_test_r2_gap"),
-    (entry(total_ratio=0.75), "total_ratio"),
-    (entry(total_ratio=1.25), "total_ratio"),
-])
+@pytest.mark.parametrize(
+    "metrics, gate",
+    [
+        (entry(r2=0.125, train_r2=0.25), "r2"),
+        (entry(rmse=80.0), "rmse_vs_baseline"),
+        (entry(r2=0.5, train_r2=0.875), "train_test_r2_gap"),
+        (entry(total_ratio=0.75), "total_ratio"),
+        (entry(total_ratio=1.25), "total_ratio"),
+    ],
+)
 def test_each_gate_can_fail_alone(metrics, gate):
     verdict = evaluate_gates(evaluation(tree=metrics), CFG)
     tree = verdict.models["tree"]
@@ -86,23 +109,29 @@ def test_each_gate_can_fail_alone(metrics, gate):
     assert f"tree failed {gate}" in verdict.reason
 
 
-@pytest.mark.parametrize("metrics", [
-    entry(r2=0.25, train_r2=0.5),   # r2 == min, gap == max
-    entry(rmse=75.0),               # rmse ratio == max
-    entry(total_ratio=0.875),       # band low edge
-    entry(total_ratio=1.125),       # band high edge
-])
+@pytest.mark.parametrize(
+    "metrics",
+    [
+        entry(r2=0.25, train_r2=0.5),  # r2 == min, gap == max
+        entry(rmse=75.0),  # rmse ratio == max
+        entry(total_ratio=0.875),  # band low edge
+        entry(total_ratio=1.125),  # band high edge
+    ],
+)
 def test_edges_pass(metrics):
     tree = evaluate_gates(evaluation(tree=metrics), CFG).models["tree"]
     assert tree.passed is True, tree
 
 
-@pytest.mark.parametrize("metrics", [
-    entry(r2=0.249999, train_r2=0.4),
-    entry(rmse=75.0001),
-    entry(total_ratio=0.874999),
-    entry(total_ratio=1.12501),
-])
+@pytest.mark.parametrize(
+    "metrics",
+    [
+        entry(r2=0.249999, train_r2=0.4),
+        entry(rmse=75.0001),
+        entry(total_ratio=0.874999),
+        entry(total_ratio=1.12501),
+    ],
+)
 def test_just_outside_the_edges_fails(metrics):
     assert evaluate_gates(evaluation(tree=metrics), CFG).models["tree"].passed is False
 
@@ -143,13 +172,16 @@ def test_a_switched_off_gate_is_not_evaluated_and_its_metric_not_needed():
         evaluate_gates(data, CFG)
 
 
-@pytest.mark.parametrize("model, part, metric, shown", [
-    ("linear", "test", "r2", "model 'linear' has no metric 'test.r2'"),
-    ("tree", "test", "total_ratio", "model 'tree' has no metric 'test.total_ratio'"),
-    ("tree", "test", "rmse", "model 'tree' has no metric 'test.rmse'"),
-    ("baseline", "test", "rmse", "model 'baseline' has no metric 'test.rmse'"),
-    ("tree", "train", "r2", "model 'tree' has no metric 'train.r2'"),
-])
+@pytest.mark.parametrize(
+    "model, part, metric, shown",
+    [
+        ("linear", "test", "r2", "model 'linear' has no metric 'test.r2'"),
+        ("tree", "test", "total_ratio", "model 'tree' has no metric 'test.total_ratio'"),
+        ("tree", "test", "rmse", "model 'tree' has no metric 'test.rmse'"),
+        ("baseline", "test", "rmse", "model 'baseline' has no metric 'test.rmse'"),
+        ("tree", "train", "r2", "model 'tree' has no metric 'train.r2'"),
+    ],
+)
 def test_a_null_metric_is_an_error_naming_model_and_metric(model, part, metric, shown):
     """A metric the gates need that the evaluation holds as null (undefined) is a one-line error."""
     data = evaluation()
@@ -188,8 +220,9 @@ def test_unreadable_files_are_one_line_errors(tmp_path):
     (tmp_path / "quality.json").write_text('{"passed": true}')
     with pytest.raises(MedcostError) as err:
         read_contract(tmp_path / "quality.json", QualityVerdict, made_by="validate_metrics")
-    assert str(err.value) == (f"{tmp_path / 'quality.json'}: candidate: Field required (and 2 more); "
-                              "rerun the validate_metrics stage")
+    assert str(err.value) == (
+        f"{tmp_path / 'quality.json'}: candidate: Field required (and 2 more); rerun the validate_metrics stage"
+    )
     (tmp_path / "bad.json").write_text("{")
     with pytest.raises(MedcostError, match="not valid JSON"):
         read_contract(tmp_path / "bad.json", Evaluation, made_by="evaluate")
@@ -212,8 +245,7 @@ def test_the_verdict_file_round_trips_in_its_layout(tmp_path):
     write_contract(tmp_path / "quality.json", verdict)
     data = json.loads((tmp_path / "quality.json").read_text())
     assert set(data) == {"passed", "candidate", "models", "reason"}
-    assert data["models"]["tree"]["gates"]["total_ratio"] == {"value": 1.0, "threshold": [0.875, 1.125],
-                                                              "passed": True}
+    assert data["models"]["tree"]["gates"]["total_ratio"] == {"value": 1.0, "threshold": [0.875, 1.125], "passed": True}
     assert read_contract(tmp_path / "quality.json", QualityVerdict) == verdict
 
 
@@ -228,12 +260,25 @@ def test_params_section_validates(params):
     cfg = section(params, "validate_metrics", ValidateMetricsParams)
     assert cfg.models and cfg.baseline not in cfg.models
     with pytest.raises(MedcostError, match="total_ratio_band"):
-        section({"validate_metrics": {**params["validate_metrics"], "total_ratio_band": [1.2, 0.8]}},
-                "validate_metrics", ValidateMetricsParams)
+        section(
+            {"validate_metrics": {**params["validate_metrics"], "total_ratio_band": [1.2, 0.8]}},
+            "validate_metrics",
+            ValidateMetricsParams,
+        )
     with pytest.raises(MedcostError, match="at least one gate"):
-        section({"validate_metrics": {**params["validate_metrics"], "min_r2": None, "max_rmse_ratio": None,
-                                      "max_r2_gap": None, "total_ratio_band": None}},
-                "validate_metrics", ValidateMetricsParams)
+        section(
+            {
+                "validate_metrics": {
+                    **params["validate_metrics"],
+                    "min_r2": None,
+                    "max_rmse_ratio": None,
+                    "max_r2_gap": None,
+                    "total_ratio_band": None,
+                }
+            },
+            "validate_metrics",
+            ValidateMetricsParams,
+        )
 
 
 # ----------------------------------------------------------------------------- the stage, as DVC runs it
@@ -244,14 +289,20 @@ def run_stage(tmp_path: Path, params: dict[str, Any], data: Evaluation) -> subpr
     write_contract(metrics / "evaluate.json", data)
     mine = {**params, "paths": {**params["paths"], "metrics": str(metrics)}}
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(mine))
-    return subprocess.run([sys.executable, "-m", "stages.validate_metrics", "--params", str(tmp_path / "params.yaml")],
-                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "stages.validate_metrics", "--params", str(tmp_path / "params.yaml")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_stage_writes_the_verdict_and_exits_0_when_models_fail(tmp_path, params):
     cfg = section(params, "validate_metrics", ValidateMetricsParams)
-    failing = Evaluation(models={name: entry(r2=-1.0, train_r2=-1.0, total_ratio=5.0)
-                                 for name in [*cfg.models, cfg.baseline]}, data=DATA)
+    failing = Evaluation(
+        models={name: entry(r2=-1.0, train_r2=-1.0, total_ratio=5.0) for name in [*cfg.models, cfg.baseline]}, data=DATA
+    )
     done = run_stage(tmp_path, params, failing)
     assert done.returncode == 0, done.stderr
     verdict = read_contract(tmp_path / "metrics" / "quality.json", QualityVerdict)
@@ -272,5 +323,6 @@ def test_stage_fails_with_one_line_on_a_missing_metric(tmp_path, params):
     assert done.returncode == 1
     assert done.stderr.strip().splitlines()[-1] == (
         f"error: validate_metrics: evaluation: model '{cfg.models[-1]}' has no metric 'test.rmse' "
-        "(needed by the quality gates)")
+        "(needed by the quality gates)"
+    )
     assert not (tmp_path / "metrics" / "quality.json").exists()

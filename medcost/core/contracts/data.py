@@ -82,8 +82,10 @@ class SuiteResult(Contract):
     @model_validator(mode="after")
     def _counts_add_up(self) -> SuiteResult:
         if self.passed + self.failed != self.evaluated or self.failed != len(self.failures):
-            raise ValueError(f"{self.passed} passed + {self.failed} failed != {self.evaluated} evaluated "
-                             f"or != {len(self.failures)} failures listed")
+            raise ValueError(
+                f"{self.passed} passed + {self.failed} failed != {self.evaluated} evaluated "
+                f"or != {len(self.failures)} failures listed"
+            )
         return self
 
 

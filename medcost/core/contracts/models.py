@@ -70,7 +70,9 @@ class Evaluation(Contract):
     def scores(self, model: str) -> ModelScores:
         """One model's scores, or a one-line error naming the models there are."""
         if model not in self.models:
-            raise MedcostError(f"evaluation: model '{model}' missing (expected one of: {', '.join(sorted(self.models))})")
+            raise MedcostError(
+                f"evaluation: model '{model}' missing (expected one of: {', '.join(sorted(self.models))})"
+            )
         return self.models[model]
 
 
