@@ -17,6 +17,8 @@ def pytest_configure(config: pytest.Config) -> None:
     # Great Expectations and MLflow phone home unless told not to; tests never touch the network.
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")  # MLflow 3 sends usage telemetry otherwise
+    os.environ.setdefault("DO_NOT_TRACK", "true")
 
 
 @pytest.fixture(scope="session")
@@ -50,3 +52,30 @@ def require_postgres() -> str:
             pytest.fail(f"{reason} (CI must not skip the PostgreSQL tests)")
         pytest.skip(reason)
     return PG_URL
+
+
+# --------------------------------------------------------------------------- registry fixtures
+
+
+@pytest.fixture(scope="module")
+def data() -> dict[str, Any]:
+    """Synthetic train/test/scoring frames and three fitted pipelines (good, tree, bad)."""
+    from tests.registry_support import build_data
+
+    return build_data()
+
+
+@pytest.fixture(scope="module")
+def empty_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An MLflow SQLite store with its tables created, copied by each test (migrations take seconds)."""
+    from tests.registry_support import create_empty_store
+
+    return create_empty_store(tmp_path_factory.mktemp("template"))
+
+
+@pytest.fixture()
+def store(tmp_path: Path, empty_store: Path) -> str:
+    """A fresh tracking store URI in the test's own folder."""
+    from tests.registry_support import new_store
+
+    return new_store(tmp_path, empty_store)

@@ -25,11 +25,9 @@ import pytest
 from medcost.core.contracts import PredictSummary, read_contract
 from medcost.core.errors import MedcostError
 from medcost.predict import stale_predicate, upsert_predictions
-from tests.unit.test_promote import (
+from tests.registry_support import (
     MODEL,
     ROOT,
-    build_data,
-    create_empty_store,
     feature_spec,
     new_store,
     run_stage,
@@ -38,22 +36,6 @@ from tests.unit.test_promote import (
 
 KEY = ["client_id", "year"]
 SERVER_START_TIMEOUT = 120  # seconds: mlflow's CLI, the model download and uvicorn's start
-
-
-@pytest.fixture(autouse=True)
-def _no_mlflow_telemetry(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
-    monkeypatch.setenv("DO_NOT_TRACK", "true")
-
-
-@pytest.fixture(scope="module")
-def data() -> dict[str, Any]:
-    return build_data()
-
-
-@pytest.fixture(scope="module")
-def empty_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return create_empty_store(tmp_path_factory.mktemp("template"))
 
 
 @pytest.fixture(scope="module")

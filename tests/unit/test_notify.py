@@ -17,7 +17,11 @@ import pytest
 from medcost.core import notify
 from medcost.core.contracts import PromotionDecision, RmsePair, VerdictFlags
 from medcost.core.secrets import load_dotenv_file, mask_url
-from tests.unit.test_promote import MODEL, build_data, create_empty_store, new_store, run_stage, write_project
+from tests.registry_support import (
+    MODEL,
+    run_stage,
+    write_project,
+)
 
 TOKEN = "T0K3N-do-not-log"
 
@@ -47,21 +51,6 @@ class Hook:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/{TOKEN}?key={TOKEN}"
-
-
-@pytest.fixture(scope="module")
-def data() -> dict[str, Any]:
-    return build_data()
-
-
-@pytest.fixture(scope="module")
-def empty_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return create_empty_store(tmp_path_factory.mktemp("template"))
-
-
-@pytest.fixture()
-def store(tmp_path: Path, empty_store: Path) -> str:
-    return new_store(tmp_path, empty_store)
 
 
 @pytest.fixture()
