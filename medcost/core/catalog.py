@@ -38,6 +38,16 @@ class Catalog:
         """The demo generator's true expected cost per client-year (absent for a real source)."""
         return Path(self.paths.truth)
 
+    @property
+    def source_fingerprint(self) -> Path:
+        """fingerprint: the source's masked identity and per-table signatures (extract depends on it)."""
+        return Path(self.paths.source_fingerprint)
+
+    @property
+    def run_log(self) -> Path:
+        """Untracked, not a dep of any stage: timings, clock times and hosts of each run (JSON lines)."""
+        return Path(self.paths.run_log)
+
     # -- data -------------------------------------------------------------------------
     @property
     def raw(self) -> Path:

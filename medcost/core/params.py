@@ -27,6 +27,8 @@ class Section(BaseModel):
 class PathsParams(Section):
     source_db: str
     truth: str
+    source_fingerprint: str
+    run_log: str
     raw: str
     features: str
     lakehouse: str
@@ -53,6 +55,7 @@ class DemoParams(Section):
 
 class TableSpec(Section):
     query: str
+    fingerprint: str  # SQL file: the table's row count and content signature, computed in the database
     columns: dict[str, ColumnType] = Field(min_length=1)
 
 
@@ -163,6 +166,8 @@ class EvaluateParams(Section):
     deciles: int = Field(ge=2, le=100)
     importance_rows: int = Field(ge=10)
     importance_repeats: int = Field(ge=1, le=100)
+    bootstrap_samples: int = Field(ge=100, le=100_000)  # resamples of the test rows for the intervals
+    interval: float = Field(gt=0.5, lt=1.0)  # coverage of the bootstrap intervals (0.95)
     seed: int = Field(ge=0)
 
 
@@ -261,6 +266,10 @@ class PromoteParams(Section):
     model_name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=100)  # the one registered model
     experiment: str = Field(min_length=1)  # MLflow experiment of the promote runs
     min_rmse_improvement: float = Field(ge=0.0, lt=1.0)  # relative: champion changes if rmse < champion * (1 - this)
+    confidence: float = Field(gt=0.5, lt=1.0)  # the paired bootstrap improvement must be positive at this level
+    bootstrap_samples: int = Field(ge=100, le=100_000)  # resamples of the shared test rows
+    seed: int = Field(ge=0)
+    allow_uncommitted: bool  # may a model from a dirty tree or a `dvc exp run` become champion?
     input_example_rows: int = Field(ge=1, le=100)  # test rows stored with the model as its input example
     webhook_timeout_seconds: float = Field(gt=0.0, le=60.0)  # MEDCOST_WEBHOOK_URL notifications
 

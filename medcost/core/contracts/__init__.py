@@ -14,8 +14,10 @@ from medcost.core.contracts.data import (
     ExpectationFailure,
     ExtractMetrics,
     LoadReceipt,
+    SourceFingerprint,
     SuiteResult,
     TableExtract,
+    TableFingerprint,
     ValidationMeta,
     ValidationReport,
 )
@@ -41,6 +43,8 @@ from medcost.core.contracts.registry import (
 )
 
 __all__ = [
+    "SourceFingerprint",
+    "TableFingerprint",
     "Contract",
     "DriftSummary",
     "DriftVerdict",

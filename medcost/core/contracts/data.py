@@ -101,3 +101,21 @@ class ValidationReport(Contract):
     success: bool
     suites: dict[str, SuiteResult]
     meta: ValidationMeta
+
+
+# ------------------------------------------------------------------ fingerprint -> extract
+
+
+class TableFingerprint(Contract):
+    """One source table as its fingerprint query sees it, computed by SQL in the database."""
+
+    rows: int = Field(ge=0)
+    signature: dict[str, str | int | float | None]  # the query's other columns (key sums, max dates, ...)
+
+
+class SourceFingerprint(Contract):
+    """The source database's identity and content signature: extract depends on this file."""
+
+    dialect: str
+    identity: str  # the URL with the password masked: driver, host, port, database
+    tables: dict[str, TableFingerprint]
