@@ -16,7 +16,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 PORT ?= 5001
 BASE ?= main
 
-.PHONY: setup data run test test-fast lint format lock bench clean-data help serve rollback registry report
+.PHONY: setup data run test test-fast lint format lock bench clean-data help serve rollback registry report exps
 
 help:
 	@echo "make run       set up, create the demo source database if needed, run the pipeline (dvc repro)"
@@ -28,7 +28,8 @@ help:
 	@echo "make serve     serve the champion model on http://127.0.0.1:$(PORT)/invocations (PORT=...)"
 	@echo "make rollback  move the champion alias back to the previous champion"
 	@echo "make registry  show the registered model's versions and aliases"
-	@echo "make report    report.md: params, metrics and plots of the workspace against BASE (default main)"
+	@echo "make report    report.md: test scores, params, metrics and plots of the workspace against BASE (default main)"
+	@echo "make exps      every DVC experiment: its changed params and both models' test R² and RMSE (< 160 columns)"
 	@echo "make lock      recompile requirements.txt from requirements.in"
 	@echo "make bench     run the benchmarks under bench/"
 
@@ -75,6 +76,9 @@ registry: setup
 
 report: setup
 	$(PY) -m medcost.report --base $(BASE)
+
+exps: setup
+	@$(PY) -m medcost.report.exps
 
 bench: setup
 	$(PY) bench/bench_generate.py --clients 1000000

@@ -31,7 +31,16 @@ def main(params: dict[str, Any], args: argparse.Namespace) -> None:
     else:
         log.info("no %s (the source is not the demo generator): oracle metrics skipped", catalog.truth)
     evaluation, tables = evaluate_models(
-        models, train, test, spec, top_share=cfg.top_share, deciles=cfg.deciles, truth=truth
+        models,
+        train,
+        test,
+        spec,
+        top_share=cfg.top_share,
+        deciles=cfg.deciles,
+        truth=truth,
+        bootstrap_samples=cfg.bootstrap_samples,
+        interval=cfg.interval,
+        seed=cfg.seed,
     )
     tables.update(
         importance_tables(models, test, spec, rows=cfg.importance_rows, repeats=cfg.importance_repeats, seed=cfg.seed)

@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from medcost.core.catalog import Catalog
-from medcost.core.contracts import write_contract
+from medcost.core.contracts import PromotionDecision, read_contract, write_contract
 from medcost.core.entry import run_stage
 from medcost.core.features import FeatureSpec
 from medcost.core.io import atomic_path, read_parquet
@@ -20,7 +20,9 @@ def main(params: dict[str, Any], args: argparse.Namespace) -> None:
     catalog = Catalog.from_params(params)
     key = FeatureSpec.from_params(section(params, "transform", TransformParams)).key
     name = section(params, "promote", PromoteParams).model_name
-    model, version = load_champion(name, tracking_uri())
+    decision_file = catalog.promotion_decision  # why there is no champion, if there is none
+    decision = read_contract(decision_file, PromotionDecision, made_by="promote") if decision_file.exists() else None
+    model, version = load_champion(name, tracking_uri(), decision)
     predictions = predict_frame(model, read_parquet(catalog.scoring, made_by="split"), key, name, version)
     with atomic_path(catalog.predictions) as folder:  # the folder is the DVC out: replaced as a whole
         folder.mkdir()

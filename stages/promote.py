@@ -22,9 +22,9 @@ from medcost.promote import (
     default_artifact_location,
     dvc_hashes,
     file_sha256,
-    git_commit,
     lineage_tags,
     promote,
+    read_lineage,
     read_verdicts,
     run_metrics,
     tracking_uri,
@@ -48,6 +48,7 @@ def main(params: dict[str, Any], args: argparse.Namespace) -> None:
     drift = _optional(catalog.drift_summary, DriftSummary, made_by="drift")
     evaluation = _optional(catalog.evaluation, Evaluation, made_by="evaluate")
 
+    lineage = read_lineage()  # the working directory: DVC's temporary copy under `dvc exp run --temp/--queue`
     candidate = choose_candidate(quality, evaluation)
     model_path = catalog.model(candidate)
     sha256 = file_sha256(model_path)
@@ -70,10 +71,15 @@ def main(params: dict[str, Any], args: argparse.Namespace) -> None:
         verdicts=read_verdicts(quality, drift),
         metrics=run_metrics(evaluation, quality, candidate),
         params=sections,
-        tags=lineage_tags(candidate=candidate, sha256=sha256, commit=git_commit(), hashes=hashes, params=sections),
+        tags=lineage_tags(candidate=candidate, sha256=sha256, lineage=lineage, hashes=hashes, params=sections),
+        lineage=lineage,
         artifacts=[(folder, path) for folder, path in artifacts if path.exists()],
         min_rmse_improvement=cfg.min_rmse_improvement,
         input_example_rows=cfg.input_example_rows,
+        confidence=cfg.confidence,
+        bootstrap_samples=cfg.bootstrap_samples,
+        seed=cfg.seed,
+        allow_uncommitted=cfg.allow_uncommitted,
     )
     uri = tracking_uri()
     decision = promote(promotion, uri, default_artifact_location(uri))

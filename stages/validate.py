@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 from typing import Any
 
 from medcost.core.catalog import Catalog
@@ -42,7 +43,8 @@ def main(params: dict[str, Any], args: argparse.Namespace) -> None:
         extracted,
     )
     batches.append(features_batch(extract, transform, cfg, features, receipt, extracted))
-    report = run_suites(batches, docs_dir=catalog.data_docs, examples=cfg.examples)
+    snapshot = dt.datetime(extract.as_of.year, extract.as_of.month, extract.as_of.day, tzinfo=dt.UTC)
+    report = run_suites(batches, docs_dir=catalog.data_docs, examples=cfg.examples, run_time=snapshot)
     write_report(catalog.validation_report, report)  # on failure too: people read why
     if not report.success:
         log_failures(report)

@@ -1,6 +1,6 @@
 """Registry test support: synthetic feature frames, medcost's own pipelines, contract files, a stage run.
 
-Used by tests/unit/test_promote.py, tests/unit/test_notify.py and tests/model/test_serving.py;
+Used by tests/unit/test_promote.py, test_notify.py, test_predict.py and tests/model/test_serving.py;
 the fixtures built on it (``data``, ``empty_store``, ``store``) are in tests/conftest.py.
 """
 
@@ -12,6 +12,7 @@ import importlib
 import json
 import pickle
 import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -74,13 +75,16 @@ def make_frame(n: int, seed: int, year: int = 2025, target: bool = True) -> pd.D
     return frame
 
 
-def fit_model(train: pd.DataFrame, kind: str = "good") -> Any:
-    """One of medcost's own pipelines: good (ridge), tree (a short boosting run) or bad (ridge that predicts the mean)."""
+def fit_model(train: pd.DataFrame, kind: str = "good", alpha: float | None = None) -> Any:
+    """One of medcost's own pipelines: good (ridge), tree (a short boosting run) or bad (ridge that predicts the mean).
+
+    ``alpha`` overrides the ridge's regularisation (a slightly different ``good`` scores within noise of it).
+    """
     params, spec = repo_params(), feature_spec()
     if kind == "tree":
         tree = section(params, "train_tree", TrainTreeParams).model_copy(update={"max_iter": 30})
         return fit(build_tree_pipeline(tree, spec), train, spec, n_threads=1)
-    alpha = {"good": 1.0, "bad": 1e12}[kind]
+    alpha = alpha if alpha is not None else {"good": 1.0, "bad": 1e12}[kind]
     linear = section(params, "train_linear", TrainLinearParams).model_copy(
         update={"model": "ridge", "alpha": alpha, "log_features": False, "log_target": False}
     )
@@ -134,9 +138,11 @@ def promotion(
     passed: bool = True,
     drift_passed: bool = True,
     candidate: str = "tree",
+    lineage: registry.Lineage | None = None,
     **extra: Any,
 ) -> registry.Promotion:
     digest = sha(model)
+    lineage = lineage or registry.Lineage(commit="abc123" * 6 + "ab12", dirty=False)
     return registry.Promotion(
         model_name=MODEL,
         experiment="medcost-tests",
@@ -151,11 +157,11 @@ def promotion(
         tags=registry.lineage_tags(
             candidate=candidate,
             sha256=digest,
-            commit="abc123",
+            lineage=lineage,
             hashes={"train": "d41d8"},
             params={"train_tree": {"max_iter": 30}},
-            env={},
         ),
+        lineage=lineage,
         **extra,
     )
 
@@ -201,7 +207,7 @@ def client(uri: str) -> Any:
 def write_project(
     folder: Path, data: dict[str, Any], *, model: Any, passed: bool = True, drift_passed: bool = True
 ) -> dict[str, Any]:
-    """A project folder with the inputs of the promote/predict stages; returns its params."""
+    """A project folder with the inputs of the promote/predict stages, committed to git; returns its params."""
     params = repo_params()
     params["paths"] = {
         **params["paths"],
@@ -244,7 +250,20 @@ def write_project(
             }
         )
     )
+    (folder / "params.yaml").write_text(yaml.safe_dump(params))
+    (folder / "sql").mkdir(exist_ok=True)
+    (folder / "sql/clients.sql").write_text("SELECT * FROM clients\n")
+    git(folder, "init", "-q", "-b", "main")
+    git(folder, "add", "params.yaml", "sql", "dvc.lock")
+    git(folder, "commit", "-q", "--allow-empty", "-m", "project under test")
     return params
+
+
+def git(folder: Path, *args: str) -> str:
+    """Run git in ``folder`` as a test user (no global identity needed); its output."""
+    identity = ["-c", "user.name=medcost-tests", "-c", "user.email=tests@medcost.invalid", "-c", "commit.gpgsign=false"]
+    result = subprocess.run(["git", *identity, *args], cwd=folder, capture_output=True, text=True, check=True)
+    return result.stdout
 
 
 def run_stage(module: str, params: dict[str, Any]) -> None:

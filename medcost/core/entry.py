@@ -19,6 +19,7 @@ from typing import Any
 
 from medcost.core.errors import MedcostError, one_line
 from medcost.core.params import read_params
+from medcost.core.runlog import DEFAULT_RUN_LOG, record
 from medcost.core.secrets import load_dotenv_file
 
 log = logging.getLogger(__name__)
@@ -75,8 +76,12 @@ def run_stage(
     args = start(parser, argv)
     started = time.perf_counter()
     with exit_on_error(name):
-        main(read_params(args.params), args)
-    log.info("%s done in %.1fs", name, time.perf_counter() - started)
+        params = read_params(args.params)
+        main(params, args)
+    seconds = time.perf_counter() - started
+    log.info("%s done in %.1fs", name, seconds)
+    run_log = (params.get("paths") or {}).get("run_log") if isinstance(params.get("paths"), dict) else None
+    record("stage", run_log or DEFAULT_RUN_LOG, stage=name, seconds=round(seconds, 3))
 
 
 def run_tool(name: str, parser: argparse.ArgumentParser, main: ToolMain, argv: Sequence[str] | None = None) -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
@@ -11,9 +12,12 @@ import pandas as pd
 
 from medcost.core.contracts import DriftSummary
 from medcost.core.io import atomic_path
+from medcost.core.stable_html import stable_ids
 from medcost.drift.checks import quiet_deepchecks
 
 log = logging.getLogger(__name__)
+
+_INTRO = re.compile(r"(composed of various checks such as: )[^<]*?(, etc\.\.\.)")
 
 
 def _summary_html(summary: DriftSummary) -> str:
@@ -42,6 +46,11 @@ def write_report(results: list[Any], summary: DriftSummary, path: str | Path) ->
         suite = SuiteResult(
             "medcost drift: training features vs scoring snapshot", results, extra_info=[_summary_html(summary)]
         )
-        with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as fh:
+        with atomic_path(path) as tmp:
             # a file object, not a name: given a name that exists, deepchecks writes "name (1).html"
-            suite.save_as_html(fh, as_widget=False, requirejs=True, connected=False)
+            with open(tmp, "w", encoding="utf-8") as fh:
+                suite.save_as_html(fh, as_widget=False, requirejs=True, connected=False)
+            page = stable_ids(tmp.read_text(encoding="utf-8"))
+            # deepchecks names a random sample of the checks (a set) in its intro: name them all, sorted
+            checks = ", ".join(sorted({str(r.get_header()) for r in results}))
+            tmp.write_text(_INTRO.sub(lambda m: f"{m.group(1)}{checks}{m.group(2)}", page), encoding="utf-8")

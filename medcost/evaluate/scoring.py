@@ -4,7 +4,8 @@ Every function takes arrays or frames and returns new ones; nothing here reads o
 The metrics are :func:`medcost.core.metrics.regression_metrics` (R², RMSE, ... plus the
 ``total_ratio`` and ``top_decile_share`` an insurer reads first), for each model, a
 mean-predictor ``baseline`` and, on the demo source, an ``oracle`` (the generator's true
-expected cost: the best any model could do).
+expected cost: the best any model could do). With ``bootstrap_samples``, the models and the
+baseline also get seeded bootstrap intervals of R², RMSE and MAE (:mod:`medcost.evaluate.bootstrap`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from medcost.core.features import FeatureSpec
 from medcost.core.metrics import paired_arrays, regression_metrics, top_share_captured
 from medcost.core.model_file import inputs_and_target, predict
 from medcost.core.numbers import finite_or_none, round_floats
+from medcost.evaluate.bootstrap import bootstrap_intervals
 
 log = logging.getLogger(__name__)
 
@@ -80,13 +82,18 @@ def evaluate_models(
     top_share: float,
     deciles: int,
     truth: pd.DataFrame | None = None,
+    bootstrap_samples: int = 0,
+    interval: float = 0.95,
+    seed: int = 0,
 ) -> tuple[Evaluation, dict[str, pd.DataFrame]]:
     """Score fitted ``models`` (name -> pipeline) and a mean-predictor baseline on ``test``.
 
     Returns ``(evaluation, tables)``: the evaluation has test metrics and train R²/RMSE for
     every model and ``baseline``, ``oracle`` test metrics (only when ``truth`` covers every
     test row, by ``spec.key``) and ``data`` (rows; the top-decile share of a perfect
-    ranking), rounded to 6 significant digits as written (undefined metrics are None); the
+    ranking); with ``bootstrap_samples`` > 0, the models' and baseline's test scores carry
+    ``interval`` bootstrap intervals (``r2_low``, ``r2_high``, ...; resamples seeded by ``seed``);
+    all rounded to 6 significant digits as written (undefined metrics are None); the
     tables are ``predictions`` (key, actual, one column per model), ``predicted_vs_actual``,
     ``residuals_<name>`` per model and ``deciles``, for the plots.
     """
@@ -99,11 +106,14 @@ def evaluate_models(
     train_predictions = {name: predict(model, x_train) for name, model in models.items()}
     train_predictions["baseline"] = np.full(len(y_train), mean)
 
+    intervals: dict[str, dict[str, float]] = {}
+    if bootstrap_samples > 0:
+        intervals = bootstrap_intervals(y_test, predictions, samples=bootstrap_samples, interval=interval, seed=seed)
     metrics: dict[str, Any] = {}
     for name, pred in predictions.items():
         fitted = regression_metrics(y_train, train_predictions[name], top_share)
         metrics[name] = {
-            "test": regression_metrics(y_test, pred, top_share),
+            "test": {**regression_metrics(y_test, pred, top_share), **intervals.get(name, {})},
             "train": {"r2": fitted["r2"], "rmse": fitted["rmse"]},
         }
     metrics["data"] = {
@@ -136,19 +146,23 @@ def evaluate_models(
     return evaluation, tables
 
 
-def _shown(value: Number, digits: int) -> str:
-    return "n/a" if value is None else f"{value:.{digits}f}"
+def _shown(value: Number, digits: int, low: Number = None, high: Number = None) -> str:
+    if value is None:
+        return "n/a"
+    if low is None or high is None:
+        return f"{value:.{digits}f}"
+    return f"{value:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
 
 
 def log_scores(evaluation: Evaluation) -> None:
-    """One log line of test metrics per model (the models, then baseline and oracle)."""
+    """One log line of test metrics per model (the models, then baseline and oracle), intervals in brackets."""
     for name, scores in evaluation.models.items():
         test = scores.test
         log.info(
             "%-8s test R² %s  RMSE %s  total ratio %s  top-decile share %s",
             name,
-            _shown(test.r2, 4),
-            _shown(test.rmse, 0),
+            _shown(test.r2, 4, test.r2_low, test.r2_high),
+            _shown(test.rmse, 0, test.rmse_low, test.rmse_high),
             _shown(test.total_ratio, 3),
             _shown(test.top_decile_share, 3),
         )

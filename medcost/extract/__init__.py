@@ -1,6 +1,7 @@
 """The extract stage: bound SQL queries on the source database, streamed to typed Parquet files."""
 
 from medcost.extract.convert import ARROW_TYPES, arrow_schema, convert_column
+from medcost.extract.fingerprint import source_fingerprint, table_fingerprint
 from medcost.extract.source import SOURCE_URL_ENV, connect, source_url
 from medcost.extract.stream import extract_table, extract_tables, read_query, stream_query
 
@@ -13,6 +14,8 @@ __all__ = [
     "extract_table",
     "extract_tables",
     "read_query",
+    "source_fingerprint",
     "source_url",
     "stream_query",
+    "table_fingerprint",
 ]

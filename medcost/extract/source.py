@@ -31,12 +31,20 @@ def connect(url: str) -> Engine:
         ) from None
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
+        root = env("DVC_ROOT")
+        if database and not Path(database).is_absolute() and not Path(database).exists() and root:
+            # `dvc exp run --temp/--queue` runs in a copy without the untracked demo database: the
+            # relative path means the repository's file (the URL shown and fingerprinted stays relative)
+            candidate = Path(root) / database
+            if candidate.exists():
+                parsed = parsed.set(database=str(candidate))
+                database = str(candidate)
         if database and database != ":memory:" and not Path(database).exists():
             raise MedcostError(
                 f"cannot connect to {shown}: file {database} does not exist (run `make data` to create the demo database)"
             )
     try:
-        engine = create_engine(url, connect_args=_connect_args(parsed.get_backend_name()))
+        engine = create_engine(parsed, connect_args=_connect_args(parsed.get_backend_name()))
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
     except NoSuchModuleError:

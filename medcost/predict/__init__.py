@@ -7,6 +7,15 @@ from medcost.predict.predict import (
     stale_predicate,
     summary,
     upsert_predictions,
+    why_no_champion,
 )
 
-__all__ = ["PREDICTION_COLUMNS", "load_champion", "predict_frame", "stale_predicate", "summary", "upsert_predictions"]
+__all__ = [
+    "PREDICTION_COLUMNS",
+    "load_champion",
+    "predict_frame",
+    "stale_predicate",
+    "summary",
+    "upsert_predictions",
+    "why_no_champion",
+]

@@ -21,10 +21,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from medcost.core.contracts import PredictedCost, PredictSummary
+from medcost.core.contracts import PredictedCost, PredictSummary, PromotionDecision
 from medcost.core.errors import MedcostError
+from medcost.core.secrets import mask_url
 from medcost.load import upsert_delta
-from medcost.promote import champion_version, mlflow_session, pyfunc_predict
+from medcost.promote import CHAMPION, champion_version, current_aliases, mlflow_session, pyfunc_predict
 
 if TYPE_CHECKING:
     from mlflow.pyfunc import PyFuncModel
@@ -35,9 +36,34 @@ PREDICTION_COLUMNS = ["predicted_cost", "model_name", "model_version"]
 VERSION_COLUMN = "model_version"
 
 
-def load_champion(name: str, uri: str) -> tuple[PyFuncModel, int]:
-    """The champion of registered model ``name`` (pyfunc) and its version number."""
+def why_no_champion(decision: PromotionDecision, name: str, uri: str) -> str | None:
+    """Why ``name`` has no champion, in one line, from promote's last decision (None: it does not say)."""
+    if decision.model_name != name:
+        return None  # a decision about another registered model
+    where = f"no champion for registered model '{name}' in {mask_url(uri)}"
+    if decision.champion_after is not None:
+        return (
+            f"{where}, but promote's last decision made version {decision.champion_after} champion "
+            "(another tracking store, or a new or reset registry?): rerun promote (dvc repro -s -f promote)"
+        )
+    reasons = "; ".join(decision.reasons) or "no reason recorded"
+    return (
+        f"{where}: promote registered version {decision.version} ({decision.candidate}, "
+        f"{decision.lifecycle}) and crowned nobody: {reasons}"
+    )
+
+
+def load_champion(name: str, uri: str, decision: PromotionDecision | None = None) -> tuple[PyFuncModel, int]:
+    """The champion of registered model ``name`` (pyfunc) and its version number.
+
+    Without a champion the error says why, from promote's last ``decision`` (metrics/promotion.json)
+    when there is one, else that promote has to run first.
+    """
     with mlflow_session(uri) as client:
+        if decision is not None and CHAMPION not in current_aliases(client, name):
+            reason = why_no_champion(decision, name, uri)
+            if reason is not None:
+                raise MedcostError(reason)
         version = champion_version(client, name, uri)
         import mlflow.pyfunc
 

@@ -7,22 +7,27 @@ MLflow 3 replaced registry stages with aliases. medcost keeps ONE registered mod
   becomes one version, with alias ``challenger`` (the newest version). Promoting the same
   file again registers nothing and logs no new run: it re-applies the verdicts to the
   existing version.
-- **champion** (production): only if the quality and drift verdicts pass AND the candidate's
-  RMSE on the current test set beats the current champion's, scored on the same rows
-  (``models:/<name>@champion`` loaded with pyfunc). The replaced champion gets ``previous``.
+- **champion** (production): only if the quality and drift verdicts pass, the candidate
+  beats the current champion significantly on the current test set (both scored on the same
+  rows, ``models:/<name>@champion`` loaded with pyfunc: the paired bootstrap lower bound of
+  the RMSE improvement at ``promote.confidence`` is above ``promote.min_rmse_improvement`` x
+  the champion's RMSE, see :mod:`~medcost.promote.significance`) AND the model comes from
+  committed code, SQL and params outside ``dvc exp run`` (else it stays ``challenger``, unless
+  ``promote.allow_uncommitted: true``). The replaced champion gets ``previous``.
 - **archived**: a version failing its gates is tagged ``lifecycle=archived`` and never gets
   ``champion`` (if its verdicts pass on a later run, it is re-evaluated).
 - **rollback**: ``champion`` goes back to the version holding ``previous``; the version rolled
   back from is archived with ``archived_reason=rollback`` (promote never re-promotes it) and
   ``previous`` is removed, so a second rollback says there is nothing to roll back to.
 
-Every version carries its lineage as tags: git commit, the DVC hashes (dvc.lock) of the
-data and model file it came from, the params sections, the verdicts and the DVC
-experiment name when run by ``dvc exp run``.
+Every version carries its lineage as tags: git commit and ``git_dirty``, the DVC hashes
+(dvc.lock) of the data and model file it came from, the params sections, the verdicts and
+the DVC experiment name when run by ``dvc exp run``.
 
 Modules: :mod:`~medcost.promote.session` (tracking store, client, lock),
 :mod:`~medcost.promote.signature` (model inputs), :mod:`~medcost.promote.lineage` (tags),
 :mod:`~medcost.promote.decision` (verdicts, candidate, crown or not),
+:mod:`~medcost.promote.significance` (the paired bootstrap comparison with the champion),
 :mod:`~medcost.promote.registry` (log, register, move aliases) and
 :mod:`~medcost.promote.versions` (look up versions, roll back, status). The command line
 (``python -m medcost.registry status|rollback``) is the :mod:`medcost.registry` tool.
@@ -30,11 +35,17 @@ Modules: :mod:`~medcost.promote.session` (tracking store, client, lock),
 
 from medcost.promote.decision import Verdicts, choose_candidate, decide, read_verdicts
 from medcost.promote.lineage import (
+    SOURCE_PATHS,
+    Lineage,
     dvc_hashes,
     file_sha256,
     flatten,
     git_commit,
+    git_dirty,
+    git_tags,
+    lineage_from_tags,
     lineage_tags,
+    read_lineage,
     run_metrics,
     verdict_tags,
 )
@@ -52,6 +63,7 @@ from medcost.promote.session import (
     mlflow_session,
     quiet_mlflow,
     registry_lock,
+    shown_uri,
     tracking_uri,
 )
 from medcost.promote.signature import (
@@ -61,9 +73,9 @@ from medcost.promote.signature import (
     model_signature,
     pyfunc_input_types,
     pyfunc_predict,
-    rmse,
     skops_trusted_types,
 )
+from medcost.promote.significance import is_significant, paired_improvement
 from medcost.promote.versions import champion_version, current_aliases, find_version, model_exists, rollback, status
 
 __all__ = [
@@ -73,8 +85,10 @@ __all__ = [
     "CHALLENGER",
     "CHAMPION",
     "DEFAULT_TRACKING_URI",
+    "Lineage",
     "MODEL_DESCRIPTION",
     "PREVIOUS",
+    "SOURCE_PATHS",
     "TRUSTED_MODULES",
     "Promotion",
     "Verdicts",
@@ -89,21 +103,27 @@ __all__ = [
     "find_version",
     "flatten",
     "git_commit",
+    "git_dirty",
+    "git_tags",
     "input_types",
     "is_mlflow_error",
+    "is_significant",
+    "lineage_from_tags",
     "lineage_tags",
     "mlflow_session",
     "model_exists",
     "model_signature",
+    "paired_improvement",
     "promote",
     "pyfunc_input_types",
     "pyfunc_predict",
     "quiet_mlflow",
+    "read_lineage",
     "read_verdicts",
     "registry_lock",
-    "rmse",
     "rollback",
     "run_metrics",
+    "shown_uri",
     "skops_trusted_types",
     "status",
     "tracking_uri",

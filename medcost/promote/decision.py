@@ -5,9 +5,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from medcost.core.contracts import DriftSummary, Evaluation, QualityVerdict, VerdictFlags
+from medcost.core.contracts import DriftSummary, Evaluation, QualityVerdict, RmseImprovement, VerdictFlags
 from medcost.core.errors import MedcostError
 from medcost.promote.session import REASON_ROLLBACK, TAG_LIFECYCLE
+from medcost.promote.significance import is_significant
 
 
 @dataclass(frozen=True)
@@ -77,9 +78,18 @@ def decide(
     candidate_rmse: float,
     champion_rmse: float | None,
     champion_error: str | None,
+    improvement: RmseImprovement,
     min_improvement: float,
+    uncommitted: str | None = None,
+    allow_uncommitted: bool = False,
 ) -> tuple[bool, list[str]]:
-    """Whether ``version`` becomes champion, and why (pure: no registry access)."""
+    """Whether ``version`` becomes champion, and why (pure: no registry access).
+
+    It must pass its verdicts, not be a rolled-back version, beat the champion significantly
+    (``improvement``: the paired bootstrap of :mod:`medcost.promote.significance`; its lower bound
+    above ``min_improvement`` x the champion's RMSE) and, unless ``allow_uncommitted``, come from
+    committed code, SQL and params outside ``dvc exp run`` (``uncommitted``: why not, or None).
+    """
     if champion == version:
         if not verdict_passed:
             return False, [
@@ -94,17 +104,39 @@ def decide(
             f"version {version} was rolled back from champion: promote does not re-promote it "
             f"(delete its '{TAG_LIFECYCLE}' tag to allow it)"
         ]
+    better, reason = _compare(champion, candidate_rmse, champion_rmse, champion_error, improvement, min_improvement)
+    reasons = [reason]
+    if uncommitted is None:
+        return better, reasons
+    if allow_uncommitted:
+        reasons.append(f"{uncommitted}: may be champion (promote.allow_uncommitted: true)")
+        return better, reasons
+    reasons.append(f"{uncommitted}: stays challenger (promote.allow_uncommitted: false)")
+    return False, reasons
+
+
+def _compare(
+    champion: int | None,
+    candidate_rmse: float,
+    champion_rmse: float | None,
+    champion_error: str | None,
+    improvement: RmseImprovement,
+    min_improvement: float,
+) -> tuple[bool, str]:
+    """Whether the candidate beats the champion significantly, and the sentence that says so."""
     if champion is None:
-        return True, ["no champion yet"]
+        return True, "no champion yet"
     if champion_rmse is None:
-        return True, [
-            f"the champion (version {champion}) cannot score the current test set ({champion_error}): replaced"
-        ]
-    bar = champion_rmse * (1.0 - min_improvement)
-    if candidate_rmse < bar:
-        return True, [f"test RMSE {candidate_rmse:.6g} beats the champion (version {champion}) {champion_rmse:.6g}"]
-    needed = f" by {min_improvement:.2%}" if min_improvement > 0 else ""
-    return False, [
-        f"test RMSE {candidate_rmse:.6g} does not beat the champion (version {champion}) "
-        f"{champion_rmse:.6g}{needed}: stays challenger"
-    ]
+        return True, f"the champion (version {champion}) cannot score the current test set ({champion_error})"
+    head = f"test RMSE {candidate_rmse:.6g} vs the champion (version {champion}) {champion_rmse:.6g}"
+    estimate, low, high, confidence = improvement.estimate, improvement.low, improvement.high, improvement.confidence
+    if estimate is None or low is None or high is None or confidence is None:
+        return False, f"{head}: no paired comparison: stays challenger"
+    bar = champion_rmse * min_improvement
+    needed = f"{bar:.6g} ({min_improvement:.2%} of the champion's RMSE)" if min_improvement > 0 else "0"
+    shown = f"improvement {estimate:.6g}, {confidence:.0%} lower bound {low:.6g} (one-sided; upper {high:.6g})"
+    if is_significant(improvement, champion_rmse, min_improvement):
+        return True, f"{head}: significantly better: {shown} > {needed}"
+    if estimate <= 0:
+        return False, f"{head}: does not beat the champion: {shown}: stays challenger"
+    return False, f"{head}: not significantly better: {shown}, not above {needed}: stays challenger"

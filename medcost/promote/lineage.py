@@ -1,7 +1,13 @@
 """Where a registered version came from: the model file's sha256, DVC hashes, git commit, params and verdicts as tags.
 
-Also the run's metrics: the candidate's evaluation scores and gate values, flattened to
-MLflow's ``a.b.c`` keys.
+The git state is HEAD and whether the code, SQL or params differ from it (``git_dirty``:
+:data:`SOURCE_PATHS`, untracked files in them included; ``dvc.lock`` and DVC outputs do not
+count); a ``dvc exp run`` is told by the variables DVC sets for every experiment's stages
+(workspace, ``--temp`` and ``--queue`` runs alike: ``DVC_EXP_NAME``, ``DVC_EXP_BASELINE_REV``).
+Under ``--temp``/``--queue`` the stage runs in DVC's temporary copy, whose HEAD is the
+baseline commit and whose work tree holds the experiment's changes uncommitted, so the state
+read in the working directory is the experiment's. Also the run's metrics: the candidate's
+evaluation scores and gate values, flattened to MLflow's ``a.b.c`` keys.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import math
 import os
 import subprocess
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -23,6 +30,61 @@ from medcost.promote.decision import Verdicts
 from medcost.promote.session import TAG_SHA
 
 log = logging.getLogger(__name__)
+
+SOURCE_PATHS = ("medcost", "stages", "sql", "params.yaml", "dvc.yaml")
+"""What a model is made from besides data: a change here (uncommitted) makes the tree dirty."""
+
+
+@dataclass(frozen=True)
+class Lineage:
+    """The git and DVC experiment state a promote runs in."""
+
+    commit: str | None  # HEAD; None outside a git repository
+    dirty: bool | None  # code, SQL or params differ from HEAD; None outside a git repository
+    experiment: str | None = None  # DVC_EXP_NAME
+    baseline_rev: str | None = None  # DVC_EXP_BASELINE_REV
+
+    @property
+    def in_experiment(self) -> bool:
+        return bool(self.experiment or self.baseline_rev)
+
+    def uncommitted(self, trained: bool = True) -> str | None:
+        """Why a promote in this state crowns nobody by default (None: it may); ``trained=False``: an older version."""
+        verb = "trained" if trained else "promoted"
+        if self.in_experiment:
+            shown = f" '{self.experiment}'" if self.experiment else ""
+            return f"uncommitted: {verb} inside `dvc exp run`{shown} (apply it, commit, rerun promote)"
+        if self.commit is None:
+            return f"uncommitted: {verb} outside a git repository, so not traceable to a commit"
+        if self.dirty:
+            return (
+                f"uncommitted: {verb} from a dirty tree (code, SQL or params differ from {self.commit[:12]}; "
+                "commit, rerun promote)"
+            )
+        return None
+
+
+def lineage_from_tags(tags: Mapping[str, str]) -> Lineage:
+    """The lineage a registered version's tags record (see :func:`git_tags`)."""
+    commit = tags.get("git_commit")
+    return Lineage(
+        commit=None if commit in (None, "", "unknown") else commit,
+        dirty={"true": True, "false": False}.get(tags.get("git_dirty") or ""),
+        experiment=tags.get("dvc_exp_name") or None,
+        baseline_rev=tags.get("dvc_exp_baseline_rev") or None,
+    )
+
+
+def read_lineage(cwd: str | Path = ".", env: Mapping[str, str] | None = None) -> Lineage:
+    """The lineage of a promote run in ``cwd``: HEAD, ``git_dirty`` and the DVC experiment, if any."""
+    env = os.environ if env is None else env
+    commit = git_commit(cwd)
+    return Lineage(
+        commit=commit,
+        dirty=git_dirty(cwd) if commit is not None else None,
+        experiment=env.get("DVC_EXP_NAME") or None,
+        baseline_rev=env.get("DVC_EXP_BASELINE_REV") or None,
+    )
 
 
 def file_sha256(path: str | Path) -> str:
@@ -68,26 +130,46 @@ def git_commit(cwd: str | Path = ".") -> str | None:
     return commit if result.returncode == 0 and commit else None
 
 
+def git_dirty(cwd: str | Path = ".", paths: tuple[str, ...] = SOURCE_PATHS) -> bool | None:
+    """Whether ``paths`` (relative to ``cwd``) differ from HEAD, untracked files included; None if git cannot tell."""
+    command = ["git", "status", "--porcelain", "--untracked-files=all", "--", *paths]
+    try:
+        result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if result.returncode != 0:
+        return None
+    changed = [line for line in result.stdout.splitlines() if line.strip()]
+    if changed:
+        log.info("uncommitted changes: %s", ", ".join(line[3:] for line in changed[:10]))
+    return bool(changed)
+
+
 def lineage_tags(
     *,
     candidate: str,
     sha256: str,
-    commit: str | None,
+    lineage: Lineage,
     hashes: Mapping[str, str],
     params: Mapping[str, Any],
-    env: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
     """The version tags that say where a model came from (all strings, secrets redacted)."""
-    env = os.environ if env is None else env
-    tags = {TAG_SHA: sha256, "candidate": candidate, "git_commit": commit or "unknown"}
+    tags = {TAG_SHA: sha256, "candidate": candidate, **git_tags(lineage)}
     tags.update({f"dvc.{name}.md5": digest for name, digest in hashes.items()})
     tags.update(
         {f"params.{name}": json.dumps(redact(value), sort_keys=True, default=str) for name, value in params.items()}
     )
-    if env.get("DVC_EXP_NAME"):
-        tags["dvc_exp_name"] = env["DVC_EXP_NAME"]
-    if env.get("DVC_EXP_BASELINE_REV"):
-        tags["dvc_exp_baseline_rev"] = env["DVC_EXP_BASELINE_REV"]
+    return tags
+
+
+def git_tags(lineage: Lineage) -> dict[str, str]:
+    """``git_commit``, ``git_dirty`` and, inside ``dvc exp run``, ``dvc_exp_name``/``dvc_exp_baseline_rev``."""
+    dirty = "unknown" if lineage.dirty is None else str(lineage.dirty).lower()
+    tags = {"git_commit": lineage.commit or "unknown", "git_dirty": dirty}
+    if lineage.experiment:
+        tags["dvc_exp_name"] = lineage.experiment
+    if lineage.baseline_rev:
+        tags["dvc_exp_baseline_rev"] = lineage.baseline_rev
     return tags
 
 

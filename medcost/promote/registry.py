@@ -9,20 +9,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from medcost.core.contracts import PromotionDecision, RmsePair
+from medcost.core.contracts import PromotionDecision, RmseImprovement, RmsePair
 from medcost.core.errors import MedcostError, summarise
 from medcost.core.features import FeatureSpec
+from medcost.core.metrics import rmse
 from medcost.core.numbers import round_floats
-from medcost.core.secrets import mask_url, redact
+from medcost.core.secrets import redact
 from medcost.promote.decision import Verdicts, decide
-from medcost.promote.lineage import flatten, verdict_tags
+from medcost.promote.lineage import Lineage, flatten, git_tags, lineage_from_tags, verdict_tags
 from medcost.promote.session import (
     ACTIVE,
     ARCHIVED,
@@ -35,15 +36,16 @@ from medcost.promote.session import (
     TAG_LIFECYCLE,
     mlflow_session,
     registry_lock,
+    shown_uri,
 )
 from medcost.promote.signature import (
     coerce_inputs,
     input_types,
     model_signature,
     pyfunc_predict,
-    rmse,
     skops_trusted_types,
 )
+from medcost.promote.significance import paired_improvement
 from medcost.promote.versions import current_aliases, find_version, model_exists
 
 if TYPE_CHECKING:  # heavy: imported inside the functions that need it
@@ -73,9 +75,14 @@ class Promotion:
     metrics: dict[str, float]  # logged to the run
     params: dict[str, Any]  # params sections, logged to the run (flattened) and as version tags
     tags: dict[str, str]  # lineage_tags(...)
+    lineage: Lineage  # read_lineage(): git commit, git_dirty, DVC experiment
     artifacts: list[tuple[str, Path]] = field(default_factory=list)  # (run artifact folder, local file or folder)
     min_rmse_improvement: float = 0.0
     input_example_rows: int = 5
+    confidence: float = 0.95  # the paired bootstrap improvement must be positive at this level
+    bootstrap_samples: int = 1000
+    seed: int = 42
+    allow_uncommitted: bool = False  # may a model from a dirty tree or `dvc exp run` become champion?
 
 
 def promote(p: Promotion, uri: str, artifact_location: str | None = None) -> PromotionDecision:
@@ -85,7 +92,8 @@ def promote(p: Promotion, uri: str, artifact_location: str | None = None) -> Pro
         raise MedcostError(f"test set: target column {p.spec.target} missing")
     x_test = coerce_inputs(p.test, types, "test set")
     y_test = p.test[p.spec.target].to_numpy(dtype="float64")
-    candidate_rmse = rmse(y_test, np.asarray(p.model.predict(x_test), dtype="float64"))
+    candidate_predictions = np.asarray(p.model.predict(x_test), dtype="float64").ravel()
+    candidate_rmse = rmse(y_test, candidate_predictions)
     log.info("candidate %s (sha256 %s): test RMSE %.6g", p.candidate, p.model_sha256[:12], candidate_rmse)
     passed = p.verdicts.passed
 
@@ -96,6 +104,8 @@ def promote(p: Promotion, uri: str, artifact_location: str | None = None) -> Pro
 
         registered = existing is None
         archived_reason: str | None = None
+        recorded = p.lineage  # the version's lineage, as its tags record it
+        uncommitted = p.lineage.uncommitted()
         if existing is None:
             version = _log_and_register(client, p, types, x_test, candidate_rmse, artifact_location)
         else:
@@ -103,12 +113,32 @@ def promote(p: Promotion, uri: str, artifact_location: str | None = None) -> Pro
             if existing.tags.get(TAG_LIFECYCLE) == ARCHIVED:
                 archived_reason = existing.tags.get(TAG_ARCHIVED_REASON)
             log.info("model file already registered as %s version %d: no new version", p.model_name, version)
-            for key, value in verdict_tags(p.verdicts, candidate_rmse).items():
+            retag = verdict_tags(p.verdicts, candidate_rmse)
+            recorded = lineage_from_tags(existing.tags)
+            if uncommitted is None and recorded.dirty is not False:
+                # first promoted from a commit (an experiment applied and committed): now traceable to it.
+                # A clean version keeps its commit, so reruns after later commits write the same decision.
+                retag.update(git_tags(p.lineage))
+                recorded = replace(recorded, commit=p.lineage.commit, dirty=False)
+            uncommitted = p.lineage.uncommitted(trained=recorded.dirty is not False)
+            for key, value in retag.items():
                 client.set_model_version_tag(p.model_name, str(version), key, value)
 
         champion_rmse, champion_error = None, None
+        improvement = RmseImprovement()
         if champion is not None and champion != version and passed:
-            champion_rmse, champion_error = _score_version(p.model_name, champion, p.test, y_test)
+            champion_predictions, champion_error = _score_version(p.model_name, champion, p.test, len(y_test))
+            if champion_predictions is not None:
+                champion_rmse = rmse(y_test, champion_predictions)
+                log.info("champion %s version %d: test RMSE %.6g", p.model_name, champion, champion_rmse)
+                improvement = paired_improvement(
+                    y_test,
+                    candidate_predictions,
+                    champion_predictions,
+                    samples=p.bootstrap_samples,
+                    confidence=p.confidence,
+                    seed=p.seed,
+                )
 
         crowned, reasons = decide(
             version=version,
@@ -118,7 +148,10 @@ def promote(p: Promotion, uri: str, artifact_location: str | None = None) -> Pro
             candidate_rmse=candidate_rmse,
             champion_rmse=champion_rmse,
             champion_error=champion_error,
+            improvement=improvement,
             min_improvement=p.min_rmse_improvement,
+            uncommitted=uncommitted,
+            allow_uncommitted=p.allow_uncommitted,
         )
         lifecycle = _apply(
             client,
@@ -137,7 +170,7 @@ def promote(p: Promotion, uri: str, artifact_location: str | None = None) -> Pro
         log.info("%s version %d: %s", p.model_name, version, reason)
     return PromotionDecision(
         model_name=p.model_name,
-        tracking_uri=mask_url(uri),
+        tracking_uri=shown_uri(uri),
         candidate=p.candidate,
         model_sha256=p.model_sha256,
         version=version,
@@ -151,6 +184,10 @@ def promote(p: Promotion, uri: str, artifact_location: str | None = None) -> Pro
         aliases_before=before,
         aliases_after=after,
         reasons=redact(reasons),
+        git_commit=recorded.commit,
+        git_dirty=recorded.dirty,
+        experiment=recorded.experiment,
+        improvement=RmseImprovement.model_validate(round_floats(improvement.model_dump())),
     )
 
 
@@ -210,20 +247,21 @@ def _log_and_register(
     return int(created.version)
 
 
-def _score_version(name: str, version: int, test: pd.DataFrame, y_test: np.ndarray) -> tuple[float | None, str | None]:
-    """The test RMSE of a registered version, or None and why it cannot score the test set."""
+def _score_version(name: str, version: int, test: pd.DataFrame, rows: int) -> tuple[np.ndarray | None, str | None]:
+    """A registered version's predictions of the test rows (in their order), or None and why it cannot score them."""
     import mlflow.pyfunc
 
     try:
         model = mlflow.pyfunc.load_model(f"models:/{name}/{version}")
-        value = rmse(y_test, pyfunc_predict(model, test))
+        predictions = pyfunc_predict(model, test)
+        if len(predictions) != rows:
+            raise MedcostError(f"{len(predictions)} predictions for {rows} test rows")
     except MedcostError as exc:
         return None, str(exc)
     except Exception as exc:  # a model that cannot load or predict the current features
         log.warning("champion %s version %d cannot score the test set: %s", name, version, summarise(exc))
         return None, summarise(exc)
-    log.info("champion %s version %d: test RMSE %.6g", name, version, value)
-    return value, None
+    return predictions, None
 
 
 def _apply(

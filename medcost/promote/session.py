@@ -53,6 +53,28 @@ def tracking_uri() -> str:
     return DEFAULT_TRACKING_URI
 
 
+def shown_uri(uri: str, root: str | Path | None = None) -> str:
+    """``uri`` as metrics files show it: credentials masked, and no path of this machine.
+
+    A SQLite (or ``file:``) store inside the repository (``root``: ``DVC_ROOT``, else the working
+    directory) is shown relative to it (``sqlite:///mlflow.db``); one elsewhere by its file name only.
+    """
+    scheme = urlsplit(uri).scheme
+    if scheme not in ("sqlite", "file") or ":///" not in uri:
+        return mask_url(uri)
+    prefix, location = uri.split(":///", 1)
+    location = location.split("?", 1)[0]
+    if location in ("", ":memory:") or not location.startswith("/"):
+        return mask_url(uri)  # in-memory or already relative to the working directory
+    base = Path(root or os.environ.get("DVC_ROOT", "").strip() or Path.cwd()).resolve()
+    path = Path(location).resolve()
+    try:
+        shown = path.relative_to(base).as_posix()
+    except ValueError:
+        shown = f"<outside the repository>/{path.name}"
+    return f"{prefix}:///{shown}"
+
+
 def default_artifact_location(uri: str) -> str | None:
     """Where a new experiment keeps its artifacts: ``mlruns/`` beside a SQLite store; the server decides otherwise."""
     if urlsplit(uri).scheme == "sqlite":

@@ -14,7 +14,6 @@ import pandas as pd
 
 from medcost.core.errors import MedcostError
 from medcost.core.features import FeatureSpec
-from medcost.core.metrics import paired_arrays
 
 if TYPE_CHECKING:  # heavy: imported inside the functions that need it
     from mlflow.models import ModelSignature
@@ -91,12 +90,6 @@ def pyfunc_predict(model: PyFuncModel, frame: pd.DataFrame) -> np.ndarray:
     types = pyfunc_input_types(model)
     inputs = coerce_inputs(frame, types, "champion input") if types else frame
     return np.asarray(model.predict(inputs), dtype="float64").ravel()
-
-
-def rmse(y_true: Any, y_pred: Any) -> float:
-    """Root mean squared error of the predictions (the figure promote compares versions by)."""
-    true, pred = paired_arrays(y_true, y_pred)
-    return float(np.sqrt(np.mean((pred - true) ** 2)))
 
 
 def skops_trusted_types(model: Any) -> list[str]:

@@ -114,6 +114,8 @@ def status(client: MlflowClient, name: str) -> dict[str, Any]:
                 "test_rmse": mv.tags.get("test_rmse"),
                 "verdict": mv.tags.get("verdict.passed"),
                 "git_commit": mv.tags.get("git_commit"),
+                "git_dirty": mv.tags.get("git_dirty"),
+                "experiment": mv.tags.get("dvc_exp_name"),
             }
             for mv in versions
         ],

@@ -1,5 +1,20 @@
-"""The report tool: what a change does to params, metrics and plots against a git revision (``python -m medcost.report``)."""
+"""The report tool: a change's scores, params, metrics and plots against a git revision (``python -m medcost.report``)."""
 
-from medcost.report.report import build_report, dvc, main, render_plots
+from medcost.report.diffs import is_volatile, metrics_table, params_table
+from medcost.report.plots import render_plots
+from medcost.report.report import build_report, dvc, main
+from medcost.report.scores import Scores, from_evaluation, parse_scores, score_table
 
-__all__ = ["build_report", "dvc", "main", "render_plots"]
+__all__ = [
+    "Scores",
+    "build_report",
+    "dvc",
+    "from_evaluation",
+    "is_volatile",
+    "main",
+    "metrics_table",
+    "params_table",
+    "parse_scores",
+    "render_plots",
+    "score_table",
+]

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import html
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
 from medcost.core.contracts import ValidationReport
 from medcost.core.errors import summarise
 from medcost.core.io import atomic_path
+from medcost.core.stable_html import stable_ids
 from medcost.validate.report import describe_failure
 
 log = logging.getLogger(__name__)
@@ -45,6 +47,7 @@ def build_data_docs(context: Any, docs_dir: str | Path, report: ValidationReport
             finally:
                 context.delete_data_docs_site(DOCS_SITE)
             _add_static_index(tmp, report)
+            _stabilise(tmp)
             problems = check_data_docs(tmp, suites)
     except Exception as exc:  # a full disk or a Great Expectations bug: the gate closes, saying why
         return [f"Data Docs: could not be built in {docs_dir} ({type(exc).__name__}: {summarise(exc)})"]
@@ -104,3 +107,17 @@ def check_data_docs(docs_dir: str | Path, suites: list[str]) -> list[str]:
         if f"validations/{suite}/" not in text or not _result_pages(Path(docs_dir), suite):
             problems.append(f"Data Docs: index.html does not link the {suite} validation results")
     return problems
+
+
+_CACHE_BUSTER = re.compile(r"\?d=\d{8}T\d{6}\.\d+Z")
+# Great Expectations shows when each validation ran (the clock); the run itself is named by the
+# snapshot date (T000000.000000Z), which stays.
+_VALIDATION_TIME = re.compile(r">\d{8}T(?!000000\.000000Z)\d{6}\.\d+Z<")
+
+
+def _stabilise(docs_dir: Path) -> None:
+    """The same validation gives the same pages: no random section ids, no clock in asset URLs."""
+    for page in docs_dir.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        text = _VALIDATION_TIME.sub(">(in logs/runs.jsonl)<", _CACHE_BUSTER.sub("", text))
+        page.write_text(stable_ids(text), encoding="utf-8")

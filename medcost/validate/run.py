@@ -88,8 +88,16 @@ def features_batch(
     )
 
 
-def run_suites(batches: list[Batch], docs_dir: str | Path | None = None, examples: int = 3) -> ValidationReport:
+def run_suites(
+    batches: list[Batch],
+    docs_dir: str | Path | None = None,
+    examples: int = 3,
+    run_time: dt.datetime | None = None,
+) -> ValidationReport:
     """Validate every batch with its suite; build the Data Docs; return the report.
+
+    ``run_time`` names the run in the Data Docs; the stage passes the snapshot date (``extract.as_of``),
+    not the clock, so the same data gives the same pages (they are a DVC out).
 
     The report holds per suite: evaluated, passed, failed, success_percent and each failed
     expectation (column, unexpected_count, a few unexpected values), and under ``meta``
@@ -102,7 +110,7 @@ def run_suites(batches: list[Batch], docs_dir: str | Path | None = None, example
     from great_expectations.core.run_identifier import RunIdentifier
 
     source = context.data_sources.add_pandas("medcost")
-    run_time = dt.datetime.now(dt.UTC)
+    run_time = run_time or dt.datetime.now(dt.UTC)
     suites: dict[str, SuiteResult] = {}
     problems: list[str] = []
     expectations = evaluated = 0

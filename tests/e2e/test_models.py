@@ -2,13 +2,15 @@
 
 split -> train_tree / train_linear -> evaluate on the small demo source: reruns give
 byte-identical metrics and predictions, a param reruns only the stages that read it, and
-an experiment (`dvc exp run -S`) shows both models' metrics in `dvc exp show`.
+an experiment (`dvc exp run -S`) shows both models' metrics in `dvc exp show` and, better or
+not, stays a challenger; committed and promoted again, it is judged by the significance rule.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 from contextlib import contextmanager
 
 import pytest
@@ -143,11 +145,32 @@ def experiments(shown) -> list[dict]:
     return rows
 
 
-def test_an_experiment_shows_both_models_metrics(built):
+def champion(repo) -> list:
+    with sqlite3.connect(repo.path / "mlflow.db") as con:
+        return con.execute("SELECT version FROM registered_model_aliases WHERE alias = 'champion'").fetchall()
+
+
+def test_an_experiment_shows_both_models_metrics_and_never_moves_the_champion(built):
+    built.dvc("repro")  # the whole pipeline, from a committed tree: the first champion
+    first = json.loads((built.path / "metrics/promotion.json").read_text())
+    assert first["champion_after"] == 1 and first["git_dirty"] is False and first["experiment"] is None
     built.run("git", "add", "-A")
     built.run("git", "commit", "-q", "-m", "pipeline run")
-    result = built.dvc("exp", "run", "-S", "train_tree.max_iter=70")
+    result = built.dvc("exp", "run", "-S", "train_tree.max_iter=70")  # a better tree on this source
     assert ran(result) == {"train_tree", "evaluate"}
+    decision = json.loads((built.path / "metrics/promotion.json").read_text())
+    assert decision["version"] == 2 and decision["registered_new_version"] and decision["candidate"] == "tree"
+    assert decision["rmse"]["candidate"] < decision["rmse"]["champion"]  # better, and still not champion
+    assert (
+        decision["champion_after"] == 1 and decision["aliases_after"]["challenger"] == 2 and champion(built) == [(1,)]
+    )
+    assert decision["experiment"] and decision["git_dirty"] is True
+    assert f"uncommitted: trained inside `dvc exp run` '{decision['experiment']}'" in decision["reasons"][-1]
+    improvement = decision["improvement"]
+    assert improvement["low"] <= improvement["estimate"] <= improvement["high"] and improvement["confidence"] == 0.95
+    with sqlite3.connect(built.path / "mlflow.db") as con:
+        tags = dict(con.execute("SELECT key, value FROM model_version_tags WHERE version = 2").fetchall())
+    assert tags["git_dirty"] == "true" and tags["dvc_exp_name"] == decision["experiment"]
     rows = experiments(json.loads(built.dvc("exp", "show", "--json").stdout))
     found = [
         row
@@ -168,3 +191,14 @@ def test_an_experiment_shows_both_models_metrics(built):
     for column in ("tree.test.r2", "linear.test.r2", "tree.test.rmse", "linear.test.rmse", "train_tree.max_iter"):
         assert column in table
     assert built.run("git", "diff", "--quiet", "--", "dvc.yaml", check=False).returncode == 0
+
+    # committed, as a user would, and promoted again: the same version, now judged by the significance rule
+    built.run("git", "add", "-A")
+    built.run("git", "commit", "-q", "-m", "tree: 70 rounds")
+    built.dvc("repro", "-f", "-s", "promote")
+    again = json.loads((built.path / "metrics/promotion.json").read_text())
+    assert again["version"] == 2 and not again["registered_new_version"] and again["git_dirty"] is False
+    # better by a little on 217 test rows: within noise (the seeded source gives an estimate near +87, bound near -120)
+    estimate, low = again["improvement"]["estimate"], again["improvement"]["low"]
+    assert estimate > 0 > low and not again["champion_changed"] and champion(built) == [(1,)]
+    assert "not significantly better" in again["reasons"][-1] and again["reasons"][-1].endswith("stays challenger")

@@ -1,4 +1,4 @@
-"""Deciles and the oracle by hand, the evaluation contract evaluate writes, its plot files and importances."""
+"""Deciles and the oracle by hand, bootstrap intervals, the evaluation file evaluate writes, plots and importances."""
 
 import json
 
@@ -8,9 +8,11 @@ import pytest
 
 from medcost.core.contracts import Evaluation, read_contract, write_contract
 from medcost.core.features import FeatureSpec
+from medcost.core.metrics import RESAMPLE_BUDGET, bootstrap_indices, regression_metrics, resampled_metrics
 from medcost.core.numbers import round_floats
 from medcost.core.params import EvaluateParams, TrainLinearParams, TrainTreeParams, section
 from medcost.evaluate import (
+    bootstrap_intervals,
     decile_table,
     evaluate_models,
     importance_tables,
@@ -81,7 +83,9 @@ def scored(params):
         "linear": fit(build_linear_pipeline(linear_cfg, SPEC), train, SPEC),
     }
     truth = test[["client_id", "year"]].assign(expected_cost=test["target_cost"] * 0.9)
-    evaluation, tables = evaluate_models(models, train, test, SPEC, top_share=0.1, deciles=10, truth=truth)
+    evaluation, tables = evaluate_models(
+        models, train, test, SPEC, top_share=0.1, deciles=10, truth=truth, bootstrap_samples=200, interval=0.95, seed=3
+    )
     return models, train, test, evaluation, tables
 
 
@@ -124,7 +128,11 @@ def test_the_evaluation_file_keeps_model_names_at_the_top(scored, tmp_path):
     data = json.loads(path.read_text())
     assert set(data) == {"tree", "linear", "baseline", "oracle", "data"}
     assert set(data["tree"]) == {"test", "train"} and set(data["oracle"]) == {"test"}  # the oracle was not trained
-    assert set(data["tree"]["test"]) == {"r2", "mse", "rmse", "mae", "total_ratio", "top_decile_share"}
+    points = {"r2", "mse", "rmse", "mae", "total_ratio", "top_decile_share"}
+    intervals = {f"{m}_{end}" for m in ("r2", "rmse", "mae") for end in ("low", "high")}
+    for model in ("tree", "linear", "baseline"):
+        assert set(data[model]["test"]) == points | intervals, model
+    assert set(data["oracle"]["test"]) == points  # the generator's truth: no intervals
     assert set(data["tree"]["train"]) == {"r2", "rmse"}
     assert set(data["data"]) == {"train_rows", "test_rows", "test_total_cost", "perfect_top_decile_share"}
     assert read_contract(path, Evaluation, made_by="evaluate") == evaluation
@@ -164,3 +172,54 @@ def test_plot_files_and_importances(scored, tmp_path):
     assert names == sorted([*(f"{t}.csv" for t in [*tables, *by_model]), "predicted_vs_actual.png"])
     assert [p.name for p in folder.parent.iterdir()] == ["evaluate"]  # no temporary left behind
     assert pd.read_csv(folder / "predictions.csv")["client_id"].tolist() == test["client_id"].tolist()
+
+
+# --------------------------------------------------------------------------- bootstrap intervals
+
+
+def noisy(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    y = rng.gamma(0.5, 10_000.0, n)
+    return y, 0.6 * y + 0.4 * y.mean() + rng.normal(0.0, 3000.0, n)
+
+
+def test_intervals_contain_the_point_estimate_and_narrow_with_more_rows():
+    widths = {}
+    for n in (300, 5000):
+        y, pred = noisy(n, seed=n)
+        point = regression_metrics(y, pred)
+        bounds = bootstrap_intervals(y, {"m": pred}, samples=400, interval=0.95, seed=1)["m"]
+        for metric in ("r2", "rmse", "mae"):
+            assert bounds[f"{metric}_low"] < point[metric] < bounds[f"{metric}_high"], (n, metric)
+        widths[n] = {m: bounds[f"{m}_high"] - bounds[f"{m}_low"] for m in ("r2", "rmse", "mae")}
+    for metric in ("r2", "rmse", "mae"):
+        assert widths[5000][metric] < 0.5 * widths[300][metric], metric  # ~ 1/sqrt(rows): a quarter here
+
+
+def test_intervals_are_seeded_and_shared_by_the_models():
+    y, pred = noisy(500, seed=4)
+    predictions = {"a": pred, "b": pred.copy(), "mean": np.full(len(y), y.mean())}
+    first = bootstrap_intervals(y, predictions, samples=300, interval=0.9, seed=7)
+    assert first == bootstrap_intervals(y, predictions, samples=300, interval=0.9, seed=7)
+    assert first["a"] == first["b"]  # the same resamples for every model
+    assert first != bootstrap_intervals(y, predictions, samples=300, interval=0.9, seed=8)
+    wider = bootstrap_intervals(y, predictions, samples=300, interval=0.99, seed=7)
+    assert wider["a"]["rmse_low"] < first["a"]["rmse_low"] < first["a"]["rmse_high"] < wider["a"]["rmse_high"]
+    assert first["mean"]["r2_high"] <= 0.05  # the mean predictor explains nothing, resampled or not
+
+
+def test_resampled_metrics_are_the_metrics_of_each_resample():
+    y, pred = noisy(50, seed=5)
+    indices = next(bootstrap_indices(len(y), 4, seed=0))
+    resampled = resampled_metrics(y, pred, indices)
+    for row, idx in enumerate(indices):
+        one = regression_metrics(y[idx], pred[idx])
+        for metric in ("r2", "mse", "rmse", "mae"):
+            assert resampled[metric][row] == pytest.approx(one[metric], rel=1e-12)
+
+
+def test_resamples_come_in_chunks_of_bounded_size():
+    rows = 250_000
+    chunks = list(bootstrap_indices(rows, 30, seed=0))
+    assert sum(len(c) for c in chunks) == 30 and all(c.size <= RESAMPLE_BUDGET for c in chunks)
+    assert all(c.shape[1] == rows and c.min() >= 0 and c.max() < rows for c in chunks)

@@ -1,12 +1,15 @@
 """Params are checked before any work starts, with one line naming the param."""
 
 import copy
+from pathlib import Path
 
 import pytest
 from pydantic import BaseModel
 
 from medcost.core.errors import MedcostError
 from medcost.core.params import ExtractParams, LoadParams, TransformParams, read_params, section
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_repository_params_are_valid(params):
@@ -62,3 +65,35 @@ def test_derived_years(params):
     cfg = section(params, "extract", ExtractParams)
     assert (cfg.target_year, cfg.scoring_year) == (cfg.as_of.year - 1, cfg.as_of.year)
     assert cfg.history_start.year == cfg.as_of.year - cfg.history_years
+
+
+def set_with_dvc(tmp_path, *overrides: str) -> tuple[str, str]:
+    """params.yaml before and after DVC's own `-S` writer (what `dvc exp run -S` calls) applied ``overrides``."""
+    from dvc.utils.hydra import apply_overrides
+
+    committed = (ROOT / "params.yaml").read_text()
+    copy = tmp_path / "params.yaml"
+    copy.write_text(committed)
+    apply_overrides(copy, list(overrides))
+    return committed, copy.read_text()
+
+
+def test_dvc_set_param_rewrites_params_yaml_to_the_same_text(tmp_path):
+    # DVC's writer replaces every value and list of the file (not only the one set): setting a value to
+    # itself shows that comments, key order, block lists and nulls all survive the rewrite
+    committed, after = set_with_dvc(tmp_path, "train_tree.max_iter=100")
+    assert after == committed
+
+
+@pytest.mark.parametrize(
+    ("override", "old", "new"),
+    [
+        ("train_tree.max_iter=300", "  max_iter: 100             #", "  max_iter: 300             #"),
+        ("train_tree.max_depth=6", "  max_depth:                #", "  max_depth: 6              #"),
+        ("validate_metrics.min_r2=null", "  min_r2: 0.10                  #", "  min_r2:                       #"),
+    ],
+)
+def test_dvc_set_param_changes_that_one_value_only(tmp_path, override, old, new):
+    committed, after = set_with_dvc(tmp_path, override)
+    assert committed.count(old) == 1
+    assert after == committed.replace(old, new)

@@ -22,9 +22,7 @@ import numpy as np
 import pytest
 
 from medcost import promote as registry
-from medcost.core.contracts import (
-    QualityVerdict,
-)
+from medcost.core.contracts import QualityVerdict, RmseImprovement
 from medcost.core.errors import MedcostError
 from medcost.core.params import PromoteParams, section
 from medcost.core.secrets import mask_url, scrub
@@ -37,6 +35,8 @@ from tests.registry_support import (
     drift,
     evaluation,
     feature_spec,
+    fit_model,
+    git,
     promotion,
     quality,
     read_decision,
@@ -59,7 +59,10 @@ def test_first_promote_becomes_champion_with_lineage_tags(data, store):
     assert decision.reasons == ["no champion yet"]
     mv = client(store).get_model_version(MODEL, "1")
     assert mv.tags["model_sha256"] == sha(data["good"])
-    assert mv.tags["git_commit"] == "abc123" and mv.tags["dvc.train.md5"] == "d41d8"
+    assert mv.tags["git_commit"] == "abc123" * 6 + "ab12" and mv.tags["git_dirty"] == "false"
+    assert mv.tags["dvc.train.md5"] == "d41d8" and "dvc_exp_name" not in mv.tags
+    assert decision.git_commit == "abc123" * 6 + "ab12" and decision.git_dirty is False and decision.experiment is None
+    assert decision.improvement.model_dump() == {"estimate": None, "low": None, "high": None, "confidence": None}
     assert json.loads(mv.tags["params.train_tree"]) == {"max_iter": 30}
     assert mv.tags["verdict.quality"] == "passed" and mv.tags["verdict.drift"] == "passed"
     assert mv.tags["lifecycle"] == "active"
@@ -78,8 +81,11 @@ def test_a_worse_model_is_challenger_not_champion(data, store):
     assert not decision.champion_changed
     assert decision.aliases_after == {"challenger": 2, "champion": 1}
     assert decision.rmse.champion is not None and decision.rmse.candidate > decision.rmse.champion
-    assert "does not beat the champion" in decision.reasons[-1]
+    assert "does not beat the champion" in decision.reasons[-1] and "stays challenger" in decision.reasons[-1]
     assert decision.lifecycle == "active"
+    better = decision.improvement
+    assert better.estimate is not None and better.low is not None and better.high is not None
+    assert better.low <= better.estimate <= better.high < 0 and better.confidence == 0.95
 
 
 def test_a_better_model_becomes_champion_and_the_old_one_previous(data, store):
@@ -88,6 +94,69 @@ def test_a_better_model_becomes_champion_and_the_old_one_previous(data, store):
     assert decision.champion_changed
     assert decision.aliases_after == {"challenger": 2, "champion": 2, "previous": 1}
     assert decision.rmse.champion is not None and decision.rmse.candidate < decision.rmse.champion
+    better = decision.improvement
+    assert better.estimate == pytest.approx(decision.rmse.champion - decision.rmse.candidate, rel=1e-4)
+    assert better.low is not None and better.low > 0 and "significantly better" in decision.reasons[-1]
+
+
+def test_a_model_within_noise_of_the_champion_stays_challenger(data, store):
+    """A slightly different ridge: a lower test RMSE by a hair is not an improvement the test set can show."""
+    run_promote(promotion(data["good"], data["test"]), store)
+    twin = fit_model(data["train"], "good", alpha=1.2)
+    decision = run_promote(promotion(twin, data["test"]), store)
+    assert decision.version == 2 and not decision.champion_changed
+    assert decision.aliases_after == {"challenger": 2, "champion": 1}
+    better = decision.improvement
+    assert better.low is not None and better.high is not None and better.low < 0 < better.high
+    assert "not significantly better" in decision.reasons[-1] or "does not beat" in decision.reasons[-1]
+
+
+@pytest.mark.parametrize(
+    ("lineage", "why"),
+    [
+        (registry.Lineage(commit="f" * 40, dirty=True), "uncommitted: trained from a dirty tree"),
+        (registry.Lineage(commit="f" * 40, dirty=False, experiment="lusty-bays"), "inside `dvc exp run` 'lusty-bays'"),
+        (registry.Lineage(commit=None, dirty=None), "uncommitted: trained outside a git repository"),
+    ],
+)
+def test_a_better_uncommitted_model_is_challenger_with_its_tags(data, store, lineage, why):
+    run_promote(promotion(data["bad"], data["test"]), store)
+    decision = run_promote(promotion(data["good"], data["test"], lineage=lineage), store)
+    assert decision.version == 2 and not decision.champion_changed and decision.lifecycle == "active"
+    assert decision.aliases_after == {"challenger": 2, "champion": 1}
+    assert "significantly better" in decision.reasons[-2]  # it would have won: the estimate is there either way
+    assert why in decision.reasons[-1] and decision.reasons[-1].endswith(
+        "stays challenger (promote.allow_uncommitted: false)"
+    )
+    assert decision.improvement.low is not None and decision.improvement.low > 0
+    assert (decision.git_dirty, decision.experiment) == (lineage.dirty, lineage.experiment)
+    tags = client(store).get_model_version(MODEL, "2").tags
+    assert tags["git_dirty"] == {True: "true", False: "false", None: "unknown"}[lineage.dirty]
+    assert tags.get("dvc_exp_name") == lineage.experiment
+    run = client(store).get_run(client(store).get_model_version(MODEL, "2").run_id)
+    assert run.data.tags["git_dirty"] == tags["git_dirty"]  # the MLflow run carries the lineage too
+    # committed (an experiment applied and committed): promoting the same model file again crowns it
+    committed = registry.Lineage(commit="e" * 40, dirty=False)
+    again = run_promote(promotion(data["good"], data["test"], lineage=committed), store)
+    assert again.version == 2 and again.champion_changed and again.aliases_after["champion"] == 2
+    # a version first registered dirty now records the commit; a clean one (the experiment's) keeps its own
+    expected = "e" * 40 if lineage.dirty is not False else lineage.commit
+    retagged = client(store).get_model_version(MODEL, "2").tags
+    assert retagged["git_commit"] == expected and retagged["git_dirty"] == "false"
+    assert (again.git_commit, again.git_dirty, again.experiment) == (expected, False, lineage.experiment)
+
+
+def test_allow_uncommitted_lets_a_dirty_model_be_crowned(data, store):
+    dirty = registry.Lineage(commit="f" * 40, dirty=True)
+    first = run_promote(promotion(data["bad"], data["test"], lineage=dirty, allow_uncommitted=True), store)
+    assert first.champion_after == 1 and first.reasons[-1].endswith("may be champion (promote.allow_uncommitted: true)")
+    second = run_promote(promotion(data["good"], data["test"], lineage=dirty, allow_uncommitted=True), store)
+    assert second.champion_changed and second.aliases_after == {"challenger": 2, "champion": 2, "previous": 1}
+    worse = run_promote(
+        promotion(fit_model(data["train"], "bad", alpha=1e9), data["test"], lineage=dirty, allow_uncommitted=True),
+        store,
+    )
+    assert not worse.champion_changed  # allowed to be crowned, not crowned for nothing
 
 
 @pytest.mark.parametrize("quality_ok, drift_ok", [(False, True), (True, False)])
@@ -194,14 +263,19 @@ def test_promote_stage_writes_the_decision_and_keeps_secrets_out(data, tmp_path,
     run_stage("promote", params)
 
     decision = read_decision(tmp_path)
-    assert decision["version"] == 1 and decision["champion_after"] == 1 and decision["candidate"] == "tree"
+    # an experiment: registered, challenger, never champion by default
+    assert decision["version"] == 1 and decision["champion_after"] is None and decision["candidate"] == "tree"
+    assert decision["aliases_after"] == {"challenger": 1} and decision["experiment"] == "tidy-ruff"
+    assert decision["reasons"][-1].startswith("uncommitted: trained inside `dvc exp run` 'tidy-ruff'")
     assert decision["model_sha256"] == hashlib.sha256((tmp_path / "models/tree.pkl").read_bytes()).hexdigest()
-    assert decision["tracking_uri"] == f"sqlite:///{tmp_path / 'mlflow.db'}"
+    assert decision["tracking_uri"] == "sqlite:///mlflow.db"  # the store, relative to the repository
+    head = git(tmp_path, "rev-parse", "HEAD").strip()
+    assert decision["git_commit"] == head and decision["git_dirty"] is False
     c = client(uri)
     mv = c.get_model_version(MODEL, "1")
     assert mv.tags["dvc.train.md5"] == "a" * 32 and mv.tags["dvc.model.md5"] == "c" * 32
     assert mv.tags["dvc_exp_name"] == "tidy-ruff"
-    assert mv.tags["git_commit"]  # a commit, or "unknown" outside git
+    assert mv.tags["git_commit"] == head and mv.tags["git_dirty"] == "false"
     run = c.get_run(mv.run_id)
     assert run.data.metrics["test.rmse"] == 10.0 and run.data.metrics["gate.r2"] == pytest.approx(0.3)
     artifacts = {a.path for a in c.list_artifacts(run.info.run_id)}
@@ -211,13 +285,38 @@ def test_promote_stage_writes_the_decision_and_keeps_secrets_out(data, tmp_path,
 
     everything = json.dumps([decision, mv.tags, run.data.params, run.data.tags]) + caplog.text
     assert SECRET not in everything
-    assert "http://127.0.0.1:9" in caplog.text  # the failed notification was logged, masked
 
     # run again (dvc repro -f promote): one version, same decision
     run_stage("promote", params)
     again = read_decision(tmp_path)
-    assert again["version"] == 1 and not again["registered_new_version"]
+    assert again["version"] == 1 and not again["registered_new_version"] and again["champion_after"] is None
     assert len(c.search_model_versions(f"name = '{MODEL}'")) == 1
+
+    # an uncommitted params edit: still no champion, and the decision says why
+    monkeypatch.delenv("DVC_EXP_NAME")
+    (tmp_path / "params.yaml").write_text((tmp_path / "params.yaml").read_text() + "# edited\n")
+    run_stage("promote", params)
+    dirty = read_decision(tmp_path)
+    assert dirty["champion_after"] is None and dirty["reasons"][-1].startswith(
+        f"uncommitted: promoted from a dirty tree (code, SQL or params differ from {head[:12]}"
+    )
+    # ... while the decision's lineage is the version's: registered (inside the experiment) from a clean HEAD
+    assert (dirty["git_commit"], dirty["git_dirty"], dirty["experiment"]) == (head, False, "tidy-ruff")
+
+    # committed, as a user would: the same model file becomes champion
+    git(tmp_path, "commit", "-q", "-am", "params edited")
+    run_stage("promote", params)
+    crowned = read_decision(tmp_path)
+    assert crowned["champion_after"] == 1 and crowned["reasons"] == ["no champion yet"]
+    # a later commit and a rerun (dvc repro -f) write the same lineage: no commit makes promotion.json change
+    git(tmp_path, "commit", "-q", "--allow-empty", "-m", "outputs")
+    run_stage("promote", params)
+    rerun = read_decision(tmp_path)
+    assert crowned["git_commit"] == rerun["git_commit"] == head and rerun["reasons"] == [
+        "version 1 is already the champion"
+    ]
+    assert c.get_model_version(MODEL, "1").tags["git_commit"] == head
+    assert "http://127.0.0.1:9" in caplog.text and SECRET not in caplog.text  # the failed notification, masked
 
 
 def test_promote_stage_with_failing_verdicts_archives_and_succeeds(data, tmp_path, monkeypatch, store):
@@ -299,16 +398,124 @@ def test_run_metrics_are_the_candidates_finite_scores_and_gates():
     assert registry.run_metrics(None, quality(), "tree") == {"gate.r2": 0.3}
 
 
+def improvement(estimate: float, low: float, high: float) -> RmseImprovement:
+    return RmseImprovement(estimate=estimate, low=low, high=high, confidence=0.95)
+
+
 def test_decide():
     common: dict[str, Any] = dict(version=3, archived_reason=None, champion_error=None, min_improvement=0.0)
-    assert registry.decide(verdict_passed=True, champion=None, candidate_rmse=5, champion_rmse=None, **common)[0]
-    assert registry.decide(verdict_passed=True, champion=2, candidate_rmse=5, champion_rmse=6, **common)[0]
-    assert not registry.decide(verdict_passed=True, champion=2, candidate_rmse=6, champion_rmse=6, **common)[0]
-    assert not registry.decide(verdict_passed=False, champion=None, candidate_rmse=1, champion_rmse=None, **common)[0]
-    assert not registry.decide(verdict_passed=True, champion=3, candidate_rmse=1, champion_rmse=None, **common)[0]
+    none = RmseImprovement()
+    clear, noise, worse = improvement(1.0, 0.4, 1.6), improvement(0.3, -0.2, 0.8), improvement(-1.0, -1.5, -0.5)
+    decide = registry.decide
+    assert decide(verdict_passed=True, champion=None, candidate_rmse=5, champion_rmse=None, improvement=none, **common)[
+        0
+    ]
+    crowned, why = decide(
+        verdict_passed=True, champion=2, candidate_rmse=5, champion_rmse=6, improvement=clear, **common
+    )
+    assert crowned and "significantly better: improvement 1, 95% lower bound 0.4" in why[0]
+    kept, why = decide(
+        verdict_passed=True, champion=2, candidate_rmse=5.7, champion_rmse=6, improvement=noise, **common
+    )
+    assert not kept and "not significantly better" in why[0] and why[0].endswith("stays challenger")
+    kept, why = decide(verdict_passed=True, champion=2, candidate_rmse=7, champion_rmse=6, improvement=worse, **common)
+    assert not kept and "does not beat the champion" in why[0]
+    assert not decide(verdict_passed=True, champion=2, candidate_rmse=5, champion_rmse=6, improvement=none, **common)[0]
+    assert not decide(
+        verdict_passed=False, champion=None, candidate_rmse=1, champion_rmse=None, improvement=none, **common
+    )[0]
+    assert not decide(
+        verdict_passed=True, champion=3, candidate_rmse=1, champion_rmse=None, improvement=none, **common
+    )[0]
+    # min_rmse_improvement: the lower bound must clear that share of the champion's RMSE
     needs_1pct = {**common, "min_improvement": 0.01}
-    assert not registry.decide(verdict_passed=True, champion=2, candidate_rmse=99.5, champion_rmse=100, **needs_1pct)[0]
-    assert registry.decide(verdict_passed=True, champion=2, candidate_rmse=98.9, champion_rmse=100, **needs_1pct)[0]
+    assert not decide(
+        verdict_passed=True,
+        champion=2,
+        candidate_rmse=98,
+        champion_rmse=100,
+        improvement=improvement(2, 0.9, 3),
+        **needs_1pct,
+    )[0]
+    assert decide(
+        verdict_passed=True,
+        champion=2,
+        candidate_rmse=98,
+        champion_rmse=100,
+        improvement=improvement(2, 1.1, 3),
+        **needs_1pct,
+    )[0]
+    # uncommitted: never crowned unless allowed; the comparison is reported either way
+    dirty = {**common, "uncommitted": "uncommitted: trained from a dirty tree"}
+    kept, why = decide(verdict_passed=True, champion=2, candidate_rmse=5, champion_rmse=6, improvement=clear, **dirty)
+    assert not kept and "significantly better" in why[0] and why[1].startswith("uncommitted: trained from a dirty tree")
+    assert not decide(
+        verdict_passed=True, champion=None, candidate_rmse=5, champion_rmse=None, improvement=none, **dirty
+    )[0]
+    allowed = {**dirty, "allow_uncommitted": True}
+    assert decide(verdict_passed=True, champion=2, candidate_rmse=5, champion_rmse=6, improvement=clear, **allowed)[0]
+    assert not decide(
+        verdict_passed=True, champion=2, candidate_rmse=5.7, champion_rmse=6, improvement=noise, **allowed
+    )[0]
+
+
+def test_paired_improvement_tells_better_from_noise_and_worse():
+    rng = np.random.default_rng(0)
+    y = rng.gamma(0.5, 10_000.0, 3000)  # heavy-tailed, like claims
+    signal = y + rng.normal(0.0, 4000.0, len(y))
+    champion = 0.5 * signal + 0.5 * y.mean()
+
+    def paired(candidate: np.ndarray, seed: int = 1) -> RmseImprovement:
+        return registry.paired_improvement(y, candidate, champion, samples=500, confidence=0.95, seed=seed)
+
+    clearly = paired(0.8 * signal + 0.2 * y.mean())
+    assert clearly.low is not None and clearly.low > 0 and registry.is_significant(clearly, 1.0, 0.0)
+    twin = 0.5 * (y + rng.normal(0.0, 4000.0, len(y))) + 0.5 * y.mean()  # as good, its own errors: noise apart
+    same = paired(twin)
+    assert same.low is not None and same.high is not None and same.low < 0 < same.high
+    assert not registry.is_significant(same, 1.0, 0.0)
+    worse = paired(0.2 * signal + 0.8 * y.mean())
+    assert worse.high is not None and worse.high < 0 and not registry.is_significant(worse, 1.0, 0.0)
+    for result in (clearly, same, worse):
+        assert result.low is not None and result.estimate is not None and result.high is not None
+        assert result.low <= result.estimate <= result.high and result.confidence == 0.95
+    assert paired(twin) == same  # seeded: the same numbers
+    assert paired(twin, seed=2) != same
+
+
+def test_git_dirty_counts_code_sql_and_params_only(tmp_path):
+    for name in ("params.yaml", "dvc.yaml", "dvc.lock", "sql/clients.sql", "medcost/x.py", "stages/x.py"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("1\n")
+    assert registry.read_lineage(tmp_path, env={}) == registry.Lineage(commit=None, dirty=None)  # not a repository
+    git(tmp_path, "init", "-q", "-b", "main")
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-q", "-m", "base")
+    head = git(tmp_path, "rev-parse", "HEAD").strip()
+    assert registry.read_lineage(tmp_path, env={}) == registry.Lineage(commit=head, dirty=False)
+    # dvc.lock, DVC outputs, metrics and the registry store do not count
+    (tmp_path / "dvc.lock").write_text("2\n")
+    for name in ("data/raw/clients.parquet", "metrics/evaluate.json", "mlflow.db", "notes.txt"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x")
+    assert registry.git_dirty(tmp_path) is False
+    for name in ("params.yaml", "dvc.yaml", "sql/clients.sql", "medcost/x.py", "stages/x.py", "sql/new.sql"):
+        path = tmp_path / name
+        before = path.read_text() if path.exists() else None
+        path.write_text("changed\n")
+        assert registry.git_dirty(tmp_path) is True, name  # also an untracked file in sql/
+        if before is None:
+            path.unlink()
+        else:
+            path.write_text(before)
+    assert registry.git_dirty(tmp_path) is False
+    inside = registry.read_lineage(tmp_path, env={"DVC_EXP_NAME": "lusty-bays", "DVC_EXP_BASELINE_REV": head})
+    assert inside.experiment == "lusty-bays" and inside.in_experiment and not inside.dirty
+    assert (
+        inside.uncommitted()
+        == "uncommitted: trained inside `dvc exp run` 'lusty-bays' (apply it, commit, rerun promote)"
+    )
+    assert registry.Lineage(commit=head, dirty=False).uncommitted() is None
 
 
 def test_dvc_hashes_from_lock():
@@ -337,12 +544,12 @@ def test_masking_and_redaction():
     tags = registry.lineage_tags(
         candidate="tree",
         sha256="s",
-        commit=None,
+        lineage=registry.Lineage(commit=None, dirty=None, experiment="e", baseline_rev="b" * 40),
         hashes={},
-        env={"DVC_EXP_NAME": "e"},
         params={"x": {"api_key": "k", "db_password": "pw", "url": "http://a:b@c/", "n": 1}},
     )
-    assert tags["git_commit"] == "unknown" and tags["dvc_exp_name"] == "e"
+    assert tags["git_commit"] == "unknown" and tags["git_dirty"] == "unknown" and tags["dvc_exp_name"] == "e"
+    assert tags["dvc_exp_baseline_rev"] == "b" * 40
     assert json.loads(tags["params.x"]) == {"api_key": "***", "db_password": "***", "url": "http://***@c/", "n": 1}
 
 
@@ -353,6 +560,12 @@ def test_default_store_is_in_the_working_directory(monkeypatch, tmp_path):
     assert registry.tracking_uri() == "sqlite:///mlflow.db"
     monkeypatch.setenv("DVC_ROOT", "/somewhere/else")  # dvc exp run --temp: the real repository's store
     assert registry.tracking_uri() == "sqlite:////somewhere/else/mlflow.db"
+    # ... shown without this machine's path in metrics/promotion.json
+    assert registry.shown_uri(registry.tracking_uri()) == "sqlite:///mlflow.db"
+    assert registry.shown_uri("sqlite:////somewhere/else/stores/mlflow.db?timeout=5") == "sqlite:///stores/mlflow.db"
+    assert registry.shown_uri("sqlite:////elsewhere/mlflow.db") == "sqlite:///<outside the repository>/mlflow.db"
+    assert registry.shown_uri("sqlite:///mlflow.db") == "sqlite:///mlflow.db"
+    assert registry.shown_uri(f"https://bob:{SECRET}@mlflow.example.com/x") == "https://bob:***@mlflow.example.com/x"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:5000")
     assert registry.tracking_uri() == "http://127.0.0.1:5000"
     assert registry.default_artifact_location("sqlite:///mlflow.db") == (tmp_path / "mlruns").as_uri()

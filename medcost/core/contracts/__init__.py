@@ -38,6 +38,7 @@ from medcost.core.contracts.registry import (
     PredictedCost,
     PredictSummary,
     PromotionDecision,
+    RmseImprovement,
     RmsePair,
     VerdictFlags,
 )
@@ -63,6 +64,7 @@ __all__ = [
     "PredictedCost",
     "PromotionDecision",
     "QualityVerdict",
+    "RmseImprovement",
     "RmsePair",
     "SuiteResult",
     "TableExtract",

@@ -14,7 +14,6 @@ from medcost.core.contracts.base import Contract
 class TableExtract(Contract):
     rows: int = Field(ge=0)
     columns: int = Field(ge=1)
-    seconds: float | None = None  # volatile; kept only until the run log takes it
 
 
 class ExtractMetrics(Contract):

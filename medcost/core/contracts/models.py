@@ -13,12 +13,32 @@ from medcost.core.errors import MedcostError
 
 
 class HoldoutScores(Contract):
+    """Test-set scores; ``<metric>_low``/``_high``: the seeded percentile bootstrap interval (evaluate.interval).
+
+    The intervals are written for the models and the baseline; the oracle has none (the keys are absent).
+    """
+
     r2: Number
     mse: Number
     rmse: Number
     mae: Number
     total_ratio: Number
     top_decile_share: Number
+    r2_low: Number = None
+    r2_high: Number = None
+    rmse_low: Number = None
+    rmse_high: Number = None
+    mae_low: Number = None
+    mae_high: Number = None
+
+    @model_serializer(mode="wrap")
+    def _drop_absent(self, handler: Any) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        return {k: v for k, v in data.items() if k not in INTERVAL_KEYS or k in self.model_fields_set}
+
+
+INTERVAL_KEYS = tuple(f"{metric}_{end}" for metric in ("r2", "rmse", "mae") for end in ("low", "high"))
+"""The bootstrap interval fields of :class:`HoldoutScores` (absent from the file when not computed)."""
 
 
 class TrainScores(Contract):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from medcost.core.contracts.base import Contract, Number
 
 # ------------------------------------------------------------------ promote -> predict, report
@@ -18,8 +20,29 @@ class RmsePair(Contract):
     champion: Number
 
 
+class RmseImprovement(Contract):
+    """Champion test RMSE minus candidate test RMSE on the same rows (positive: the candidate is better).
+
+    ``low``/``high``: the (1 - confidence) and confidence quantiles of the paired bootstrap (one-sided
+    test: the candidate is crowned only if ``low`` is above the required margin). All null when there
+    was no champion to compare with.
+    """
+
+    estimate: Number = None
+    low: Number = None
+    high: Number = None
+    confidence: Number = None
+
+
 class PromotionDecision(Contract):
-    """metrics/promotion.json: what promote did in the registry, and why."""
+    """metrics/promotion.json: what promote did in the registry, and why.
+
+    ``git_commit``/``git_dirty``/``experiment``: the promoted version's lineage as its registry tags
+    record it (the commit it was trained or first promoted cleanly from, whether code, SQL or params
+    differed from it, the ``dvc exp run`` that registered it): the same on every rerun, so no commit
+    after it changes this file. The reasons say when this promote itself ran uncommitted.
+    ``improvement``: the paired bootstrap comparison with the champion.
+    """
 
     model_name: str
     tracking_uri: str  # masked
@@ -36,6 +59,10 @@ class PromotionDecision(Contract):
     aliases_before: dict[str, int]
     aliases_after: dict[str, int]
     reasons: list[str]
+    git_commit: str | None = None
+    git_dirty: bool | None = None  # None: not a git repository
+    experiment: str | None = None
+    improvement: RmseImprovement = Field(default_factory=RmseImprovement)
 
 
 # ------------------------------------------------------------------ predict -> (users, monitor)
