@@ -57,7 +57,7 @@ def require_mariadb() -> str:
     return MYSQL_URL
 
 
-@pytest.fixture(params=["sqlite", "postgresql", "mariadb"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres), "mariadb"])
 def source(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A small generated source (300 clients, seed 3) on each database; the same rows on all three."""
     kind = request.param
@@ -122,6 +122,7 @@ def test_the_same_source_gives_byte_identical_files_on_every_database(source, pa
     assert all(value is not None for table in written.tables.values() for value in table.signature.values())
 
 
+@pytest.mark.postgres
 def test_portable_sql_gives_the_same_signatures_on_sqlite_postgres_and_mariadb(params, tmp_path):
     sqlite_url = f"sqlite:///{tmp_path / 'demo.db'}"
     generate(
@@ -180,6 +181,7 @@ def test_a_relative_sqlite_path_stays_relative(small_source, params, monkeypatch
     assert fingerprint(relative, params).identity == relative
 
 
+@pytest.mark.postgres
 def test_the_identity_masks_the_password(params, tmp_path):
     url = fresh_database(require_postgres())
     generate(url, clients=50, first_year=2021, years=5, seed=3, truth_path=tmp_path / "t.parquet", progress=False)
