@@ -80,7 +80,8 @@ def run_stage(
         main(params, args)
     seconds = time.perf_counter() - started
     log.info("%s done in %.1fs", name, seconds)
-    run_log = (params.get("paths") or {}).get("run_log") if isinstance(params.get("paths"), dict) else None
+    paths = params.get("paths")
+    run_log = paths.get("run_log") if isinstance(paths, dict) else None  # params.yaml: paths.run_log
     record("stage", run_log or DEFAULT_RUN_LOG, stage=name, seconds=round(seconds, 3))
 
 

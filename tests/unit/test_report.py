@@ -273,7 +273,7 @@ def test_predicted_vs_actual_has_the_diagonal_and_revisions_as_rings_of_two_size
 # ------------------------------------------------------------------ the CML workflow
 
 
-def test_the_cml_workflow_compares_with_the_base_branch_and_keeps_the_report():
+def test_the_cml_workflow_is_valid_compares_with_the_base_branch_and_keeps_the_report():
     import yaml
 
     workflow = ROOT / ".github/workflows/cml.yaml"
@@ -288,7 +288,11 @@ def test_the_cml_workflow_compares_with_the_base_branch_and_keeps_the_report():
         text=True,
     )
     assert lint.returncode == 0, lint.stdout + lint.stderr
-    steps = yaml.safe_load(workflow.read_text())["jobs"]["report"]["steps"]
+    spec = yaml.safe_load(workflow.read_text())
+    assert "pull_request" in spec[True]  # YAML 1.1 reads the key `on` as True
+    assert spec["permissions"]["pull-requests"] == "write"
+    steps = spec["jobs"]["report"]["steps"]
+    assert any(step.get("with", {}).get("python-version") == "3.11" for step in steps)
     checkout = next(step for step in steps if step.get("uses", "").startswith("actions/checkout@"))
     assert checkout["with"]["fetch-depth"] == 0  # the base revision's metrics and plot data are read from git
     runs = [step.get("run", "") for step in steps]
