@@ -1,4 +1,7 @@
-"""Load the feature table into the lakehouse (Delta Lake or Hopsworks) and write a load receipt."""
+"""Load the feature table into the lakehouse's staging table (Delta Lake or Hopsworks) and write a load receipt.
+
+Nothing is published here: validate checks the staged version and publishes it only if it passes.
+"""
 
 from __future__ import annotations
 
@@ -10,17 +13,16 @@ from medcost.core.contracts import write_contract
 from medcost.core.entry import run_stage
 from medcost.core.io import read_parquet
 from medcost.core.params import LoadParams, TransformParams, section
-from medcost.load import open_lakehouse
+from medcost.load import open_staging
 
 
 def main(params: dict[str, Any], args: argparse.Namespace) -> None:
-    """Load the feature table into the lakehouse and write a load receipt."""
+    """Upsert the feature table into the staging table and write a load receipt."""
     catalog = Catalog.from_params(params)
     key = section(params, "transform", TransformParams).key
     cfg = section(params, "load", LoadParams)
     features = read_parquet(catalog.features, made_by="transform")
-    lakehouse = open_lakehouse(cfg.backend, catalog.lakehouse, cfg.table, cfg.hopsworks_version)
-    receipt = lakehouse.write(features, key)
+    receipt = open_staging(cfg, catalog.staging).write(features, key)
     write_contract(catalog.load_receipt, receipt)
 
 

@@ -1,4 +1,4 @@
-"""Split the validated training rows into train/test (stratified on the binned target); write the scoring snapshot."""
+"""Split the published training rows into train/test (stratified on the binned target); write the scoring snapshot."""
 
 from __future__ import annotations
 
@@ -6,10 +6,11 @@ import argparse
 from typing import Any
 
 from medcost.core.catalog import Catalog
+from medcost.core.contracts import SplitSummary, write_contract
 from medcost.core.entry import run_stage
 from medcost.core.io import write_parquet
 from medcost.core.params import ExtractParams, LoadParams, SplitParams, TransformParams, section
-from medcost.load import read_published
+from medcost.load import open_published, read_published
 from medcost.split import split_train_test, training_and_scoring
 
 
@@ -20,12 +21,20 @@ def main(params: dict[str, Any], args: argparse.Namespace) -> None:
     transform = section(params, "transform", TransformParams)
     load = section(params, "load", LoadParams)
     cfg = section(params, "split", SplitParams)
-    _, frame = read_published(catalog.load_receipt, load.backend, catalog.lakehouse, load.table, load.hopsworks_version)
+    published, frame = read_published(catalog.published, open_published(load, catalog.lakehouse))
     rows, scoring = training_and_scoring(frame, transform.target, extract.target_year, extract.scoring_year)
     train, test = split_train_test(rows, transform.target, transform.key, cfg.test_size, cfg.seed, cfg.bins, cfg.tail)
     write_parquet(train, catalog.train)
     write_parquet(test, catalog.test)
     write_parquet(scoring.sort_values(transform.key, kind="stable").reset_index(drop=True), catalog.scoring)
+    summary = SplitSummary(
+        published_hash=published.receipt.content_hash,
+        as_of=published.as_of,
+        train=len(train),
+        test=len(test),
+        scoring=len(scoring),
+    )
+    write_contract(catalog.split_summary, summary)  # predict checks it scores the published snapshot
 
 
 if __name__ == "__main__":

@@ -1,4 +1,9 @@
-"""Validate the raw extract and the loaded feature table with Great Expectations (the data-quality gate)."""
+"""Validate the raw extract and the staged feature table with Great Expectations; publish the snapshot only if it passes.
+
+The data-quality gate. A rejected snapshot publishes nothing: the published table, its receipt
+(the version split and predict read) and the profile the next snapshot is compared with stay
+as they were.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +12,11 @@ import datetime as dt
 from typing import Any
 
 from medcost.core.catalog import Catalog
-from medcost.core.contracts import ExtractMetrics, read_contract
+from medcost.core.contracts import ExtractMetrics, PublishedSnapshot, read_contract, write_contract
 from medcost.core.entry import run_stage
 from medcost.core.errors import MedcostError
 from medcost.core.params import ExtractParams, LoadParams, TransformParams, ValidateParams, section
-from medcost.load import read_published
+from medcost.load import open_published, open_staging, publish, read_staged
 from medcost.validate import (
     failure_message,
     features_batch,
@@ -24,16 +29,15 @@ from medcost.validate import (
 
 
 def main(params: dict[str, Any], args: argparse.Namespace) -> None:
-    """Validate the raw extract and the loaded feature table; write metrics and Data Docs; fail on any gap."""
+    """Validate the raw extract and the staged feature table; write metrics and Data Docs; publish, or fail on any gap."""
     catalog = Catalog.from_params(params)
     extract = section(params, "extract", ExtractParams)
     transform = section(params, "transform", TransformParams)
     load = section(params, "load", LoadParams)
     cfg = section(params, "validate", ValidateParams)
     extracted = read_contract(catalog.extract_metrics, ExtractMetrics, made_by="extract")
-    receipt, features = read_published(
-        catalog.load_receipt, load.backend, catalog.lakehouse, load.table, load.hopsworks_version
-    )
+    receipt, features = read_staged(catalog.load_receipt, open_staging(load, catalog.staging))
+    previous = read_contract(catalog.published, PublishedSnapshot) if catalog.published.exists() else None
     batches = raw_batches(
         extract,
         transform,
@@ -48,7 +52,10 @@ def main(params: dict[str, Any], args: argparse.Namespace) -> None:
     write_report(catalog.validation_report, report)  # on failure too: people read why
     if not report.success:
         log_failures(report)
-        raise MedcostError(failure_message(report, catalog.data_docs))
+        kept = f"published version {previous.receipt.version} kept" if previous else "nothing published yet"
+        raise MedcostError(f"snapshot rejected ({kept}): {failure_message(report, catalog.data_docs)}")
+    published = publish(open_published(load, catalog.lakehouse), features, receipt)
+    write_contract(catalog.published, PublishedSnapshot(receipt=published, as_of=extract.as_of.isoformat()))
 
 
 if __name__ == "__main__":

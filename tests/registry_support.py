@@ -29,10 +29,15 @@ from medcost.core.contracts import (
     FeatureDrift,
     GateResult,
     HoldoutScores,
+    LoadReceipt,
     ModelScores,
     ModelVerdict,
     PromotionDecision,
+    PublishedSnapshot,
     QualityVerdict,
+    SplitSummary,
+    ValidationMeta,
+    ValidationReport,
     write_contract,
 )
 from medcost.core.features import FeatureSpec
@@ -116,6 +121,34 @@ def drift(passed: bool = True) -> DriftSummary:
         prediction_drift={"drift_score": 0.02},
         label_drift={"drift_score": 0.03},
     )
+
+
+def accepted_records(
+    test_rows: int = 200, scoring_rows: int = 150
+) -> tuple[ValidationReport, PublishedSnapshot, SplitSummary]:
+    """validate's report and published receipt, and split's summary, of an accepted snapshot (predict's gate opens)."""
+    receipt = LoadReceipt(
+        backend="deltalake",
+        table="data/lakehouse/client_features",
+        version=0,
+        rows=test_rows + scoring_rows,
+        years=[2025, 2026],
+        key=["client_id", "year"],
+        columns=["client_id", "year"],
+        content_hash="f" * 64,
+    )
+    report = ValidationReport(success=True, suites={}, meta=ValidationMeta(expectations=1, results=1, problems=[]))
+    published = PublishedSnapshot(receipt=receipt, as_of="2026-01-01")
+    split = SplitSummary(published_hash="f" * 64, as_of="2026-01-01", train=0, test=test_rows, scoring=scoring_rows)
+    return report, published, split
+
+
+def accepted_snapshot(folder: Path, data: dict[str, Any]) -> None:
+    """Write the records of an accepted snapshot that split ``data`` into the project ``folder``."""
+    report, published, split = accepted_records(len(data["test"]), len(data["scoring"]))
+    write_contract(folder / "metrics/validate.json", report)
+    write_contract(folder / "data/lakehouse/client_features.published.json", published)
+    write_contract(folder / "metrics/split.json", split)
 
 
 def scores(rmse: float, r2: float) -> ModelScores:
@@ -220,6 +253,7 @@ def write_project(
             "plots": "plots",
             "predictions": "data/predictions",
             "lakehouse": "data/lakehouse/client_features",
+            "published": "data/lakehouse/client_features.published.json",
             "predictions_table": "data/lakehouse/predictions",
         },
     }
@@ -231,6 +265,7 @@ def write_project(
         (folder / "models" / f"{name}.pkl").write_bytes(pickle.dumps(model))
     write_contract(folder / "metrics/quality.json", quality("tree", passed))
     write_contract(folder / "metrics/drift.json", drift(drift_passed))
+    accepted_snapshot(folder, data)
     write_contract(folder / "metrics/evaluate.json", evaluation())
     (folder / "plots/evaluate").mkdir(parents=True, exist_ok=True)
     (folder / "plots/evaluate/predicted_vs_actual.png").write_bytes(b"\x89PNG fake plot")

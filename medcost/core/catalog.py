@@ -63,12 +63,24 @@ class Catalog:
         return Path(self.paths.features)
 
     @property
-    def lakehouse(self) -> Path:
-        return Path(self.paths.lakehouse)
+    def staging(self) -> Path:
+        """load: the Delta table of the snapshot awaiting validation (never read by split or predict)."""
+        return Path(self.paths.staging)
 
     @property
     def load_receipt(self) -> Path:
+        """load: the staged version (LoadReceipt)."""
         return Path(self.paths.load_receipt)
+
+    @property
+    def lakehouse(self) -> Path:
+        """validate: the published Delta table, written only with snapshots validate accepted."""
+        return Path(self.paths.lakehouse)
+
+    @property
+    def published(self) -> Path:
+        """validate: the published version and its profile (PublishedSnapshot); a rejected snapshot leaves it."""
+        return Path(self.paths.published)
 
     @property
     def train(self) -> Path:
@@ -117,6 +129,10 @@ class Catalog:
     @property
     def validation_report(self) -> Path:
         return self.metrics / "validate.json"
+
+    @property
+    def split_summary(self) -> Path:
+        return self.metrics / "split.json"
 
     @property
     def evaluation(self) -> Path:

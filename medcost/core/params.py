@@ -31,8 +31,10 @@ class PathsParams(Section):
     run_log: str
     raw: str
     features: str
-    lakehouse: str
+    staging: str
     load_receipt: str
+    lakehouse: str
+    published: str
     train: str
     test: str
     scoring: str
@@ -272,6 +274,12 @@ class PromoteParams(Section):
     allow_uncommitted: bool  # may a model from a dirty tree or a `dvc exp run` become champion?
     input_example_rows: int = Field(ge=1, le=100)  # test rows stored with the model as its input example
     webhook_timeout_seconds: float = Field(gt=0.0, le=60.0)  # MEDCOST_WEBHOOK_URL notifications
+
+
+class PredictParams(Section):
+    """predict: publish the champion's predictions, only from an accepted snapshot whose drift verdict passed."""
+
+    allow_drift: bool  # publish even though the drift verdict failed (recorded in metrics/predict.json)
 
 
 S = TypeVar("S", bound=BaseModel)

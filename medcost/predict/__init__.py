@@ -1,5 +1,6 @@
 """The predict stage: the registry champion's predicted cost for every client of the scoring snapshot."""
 
+from medcost.predict.gate import held_back_reason
 from medcost.predict.predict import (
     PREDICTION_COLUMNS,
     load_champion,
@@ -12,6 +13,7 @@ from medcost.predict.predict import (
 
 __all__ = [
     "PREDICTION_COLUMNS",
+    "held_back_reason",
     "load_champion",
     "predict_frame",
     "stale_predicate",

@@ -95,8 +95,8 @@ def predict_frame(
     return out
 
 
-def summary(predictions: pd.DataFrame) -> PredictSummary:
-    """Deterministic facts about a prediction run (metrics/predict.json)."""
+def summary(predictions: pd.DataFrame, drift_passed: bool, allow_drift: bool) -> PredictSummary:
+    """Deterministic facts about a prediction run (metrics/predict.json), with the drift verdict it was published under."""
     cost = predictions["predicted_cost"]
     return PredictSummary(
         model_name=str(predictions["model_name"].iloc[0]),
@@ -109,6 +109,8 @@ def summary(predictions: pd.DataFrame) -> PredictSummary:
             p50=float(cost.quantile(0.5)),
             p99=float(cost.quantile(0.99)),
         ),
+        drift_passed=drift_passed,
+        allow_drift=allow_drift,
     )
 
 

@@ -76,8 +76,10 @@ def stage_params(params: dict[str, Any], folder: Path, source: Path) -> dict[str
             "source_db": str(source),
             "raw": str(folder / "raw"),
             "features": str(folder / "interim" / "client_features.parquet"),
+            "staging": str(folder / "staging" / "client_features"),
+            "load_receipt": str(folder / "staging" / "client_features.receipt.json"),
             "lakehouse": str(folder / "lakehouse" / "client_features"),
-            "load_receipt": str(folder / "lakehouse" / "client_features.receipt.json"),
+            "published": str(folder / "lakehouse" / "client_features.published.json"),
             "metrics": str(folder / "metrics"),
             "data_docs": str(folder / "data_docs"),
         }

@@ -6,15 +6,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from medcost.core.contracts import LoadReceipt, write_contract
+from medcost.core.contracts import LoadReceipt, PublishedSnapshot, write_contract
 from medcost.core.errors import MedcostError
 from medcost.load import (
     HASH_METADATA_KEY,
     DeltaLakehouse,
     content_hash,
     open_lakehouse,
+    publish,
     read_loaded,
     read_published,
+    read_staged,
     upsert_delta,
 )
 
@@ -107,19 +109,36 @@ def test_the_receipt_names_what_was_loaded(tmp_path):
     )
 
 
-def test_read_published_reads_the_receipts_version(tmp_path):
-    lake = DeltaLakehouse(tmp_path / "features")
+def test_read_staged_reads_the_receipts_version(tmp_path):
+    lake = DeltaLakehouse(tmp_path / "staging")
     receipt = lake.write(features(), KEY)
     lake.write(features(seed=1), KEY)  # the table moved on; the receipt pins version 0
     write_contract(tmp_path / "receipt.json", receipt)
-    read_back, frame = read_published(tmp_path / "receipt.json", "deltalake", tmp_path / "features", "unused")
+    read_back, frame = read_staged(tmp_path / "receipt.json", lake)
     assert read_back == receipt
     pd.testing.assert_frame_equal(frame, features())
 
 
-def test_read_published_without_a_receipt_names_the_load_stage(tmp_path):
+def test_read_staged_without_a_receipt_names_the_load_stage(tmp_path):
     with pytest.raises(MedcostError, match=r"receipt.json: file not found \(run the load stage first\)"):
-        read_published(tmp_path / "receipt.json", "deltalake", tmp_path / "features", "unused")
+        read_staged(tmp_path / "receipt.json", DeltaLakehouse(tmp_path / "staging"))
+
+
+def test_publishing_copies_the_staged_rows_and_readers_get_exactly_them(tmp_path):
+    staging, published = DeltaLakehouse(tmp_path / "staging"), DeltaLakehouse(tmp_path / "published")
+    staged = staging.write(features(), KEY)
+    receipt = publish(published, read_loaded(staging, staged), staged)
+    assert receipt.content_hash == staged.content_hash and receipt.table == str(tmp_path / "published")
+    write_contract(tmp_path / "published.json", PublishedSnapshot(receipt=receipt, as_of="2026-01-01"))
+    staging.write(features(seed=1), KEY)  # the next snapshot is staged, not (yet) published
+    snapshot, frame = read_published(tmp_path / "published.json", published)
+    assert snapshot.receipt == receipt
+    pd.testing.assert_frame_equal(frame, features())
+
+
+def test_read_published_before_any_accepted_snapshot_names_validate(tmp_path):
+    with pytest.raises(MedcostError, match=r"published.json: file not found \(run the validate .*first\)"):
+        read_published(tmp_path / "published.json", DeltaLakehouse(tmp_path / "published"))
 
 
 def predictions(year: int, version: int, clients: range, cost: float = 100.0) -> pd.DataFrame:

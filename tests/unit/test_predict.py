@@ -1,4 +1,4 @@
-"""When promote crowned nobody, predict says in one line which version it registered and why it was not crowned."""
+"""predict publishes only from a good snapshot, and when promote crowned nobody it says in one line which version and why."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from medcost.core.contracts import PromotionDecision, read_contract
+from medcost.core.contracts import PromotionDecision, read_contract, write_contract
 from medcost.core.errors import MedcostError
-from medcost.predict import load_champion, why_no_champion
-from tests.registry_support import MODEL, new_store, run_stage, write_project
+from medcost.predict import held_back_reason, load_champion, why_no_champion
+from tests.registry_support import MODEL, accepted_records, drift, new_store, run_stage, write_project
 
 
 def promote_without_champion(
@@ -40,7 +40,6 @@ def promote_without_champion(
     ("verdicts", "lifecycle", "why"),
     [
         ({"passed": False}, "archived", "quality gates failed: no model passes its gates: tree failed r2"),
-        ({"drift_passed": False}, "archived", "drift check failed: psi.bmi"),
         # gates pass, but promote runs inside `dvc exp run`: registered, never crowned by default
         ({"experiment": True}, "active", "no champion yet; uncommitted: trained inside `dvc exp run` 'sweep-1'"),
     ],
@@ -89,3 +88,36 @@ def test_a_decision_that_does_not_explain_the_missing_champion(data, empty_store
     message = str(err.value)
     assert "promote's last decision made version 4 champion" in message
     assert message.endswith("rerun promote (dvc repro -s -f promote)") and "\n" not in message
+
+
+# ----------------------------------------------------------------------------- the publishing rule
+
+
+def test_predictions_are_held_back_when_the_drift_verdict_failed(data, empty_store, tmp_path, monkeypatch):
+    params, _ = promote_without_champion(tmp_path, data, empty_store, monkeypatch, passed=False)
+    write_contract(tmp_path / "metrics/drift.json", drift(False))
+    published = tmp_path / "data/predictions/predictions.parquet"
+    published.parent.mkdir(parents=True)
+    published.write_bytes(b"last period's predictions")
+    with pytest.raises(MedcostError) as err:
+        run_stage("predict", params)
+    message = str(err.value)
+    assert message.startswith("predictions held back, data/predictions left as it was: ")
+    assert "failed the drift verdict (psi.bmi); set predict.allow_drift: true" in message and "\n" not in message
+    assert published.read_bytes() == b"last period's predictions"
+    assert not (tmp_path / "metrics/predict.json").exists()
+
+
+def test_allow_drift_lets_the_drift_part_pass_and_nothing_else():
+    report, snapshot, split = accepted_records()
+    failed = drift(False)
+    assert held_back_reason(report, snapshot, split, failed, allow_drift=True) is None
+    assert "drift verdict" in str(held_back_reason(report, snapshot, split, failed, allow_drift=False))
+    rejected = report.model_copy(update={"success": False})
+    assert "did not pass validate" in str(held_back_reason(rejected, snapshot, split, failed, allow_drift=True))
+    assert "did not pass validate" in str(held_back_reason(None, snapshot, split, failed, allow_drift=True))
+    assert "no snapshot has been accepted" in str(held_back_reason(report, None, split, failed, allow_drift=True))
+    stale = split.model_copy(update={"published_hash": "0" * 64})
+    assert "split from another snapshot than the published version 0" in str(
+        held_back_reason(report, snapshot, stale, failed, allow_drift=True)
+    )

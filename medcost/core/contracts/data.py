@@ -1,4 +1,4 @@
-"""Contracts of the data stages: extract's metrics, load's receipt and validate's report."""
+"""Contracts of the data stages: extract's metrics, the load and published receipts, validate's report, split's rows."""
 
 from __future__ import annotations
 
@@ -25,11 +25,15 @@ class ExtractMetrics(Contract):
     tables: dict[str, TableExtract]
 
 
-# ------------------------------------------------------------------ load -> validate, split
+# ------------------------------------------------------------------ load -> validate; validate -> split, predict
 
 
 class LoadReceipt(Contract):
-    """The load receipt: exactly which lakehouse version holds the rows transform produced."""
+    """A lakehouse write: exactly which table version holds the rows transform produced.
+
+    load writes one for the staged snapshot; validate writes one for the published table
+    inside :class:`PublishedSnapshot` when it accepts the snapshot.
+    """
 
     backend: str
     table: str
@@ -45,6 +49,28 @@ class LoadReceipt(Contract):
     def _drop_absent(self, handler: Any) -> dict[str, Any]:
         data: dict[str, Any] = handler(self)
         return {k: v for k, v in data.items() if not (k == "dtypes" and v is None)}
+
+
+class PublishedSnapshot(Contract):
+    """The published receipt: the lakehouse version validate accepted, and the profile the next snapshot is checked against.
+
+    Split, predict and any lakehouse reader use this version; a rejected snapshot leaves the file
+    (and the table) as they were.
+    """
+
+    receipt: LoadReceipt  # the published table's version, rows and content hash
+    as_of: str  # the snapshot date (extract.as_of) of the accepted extract
+    profile: Any = None  # None: published before profiles were kept
+
+
+class SplitSummary(Contract):
+    """metrics/split.json: which published snapshot split used, and the rows of each part."""
+
+    published_hash: str  # the content hash of the published snapshot (PublishedSnapshot.receipt)
+    as_of: str
+    train: int = Field(ge=0)
+    test: int = Field(ge=0)
+    scoring: int = Field(ge=0)
 
 
 # ------------------------------------------------------------------ validate -> split

@@ -83,3 +83,5 @@ class PredictSummary(Contract):
     rows: int
     years: list[int]
     predicted_cost: PredictedCost
+    drift_passed: bool  # the drift verdict of the scoring snapshot
+    allow_drift: bool  # predict.allow_drift: published although drift_passed is false
