@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from medcost.core.contracts import DriftSummary, PublishedSnapshot, SplitSummary, ValidationReport
 
+SHOWN = 3  # failed drift checks named in the message (all of them are in metrics/drift.json)
+
 
 def held_back_reason(
     validation: ValidationReport | None,
@@ -28,7 +30,9 @@ def held_back_reason(
             f"{published.receipt.version} (rerun split: dvc repro)"
         )
     if not drift.verdict.passed and not allow_drift:
-        failed = ", ".join(drift.verdict.failed) or "see metrics/drift.json"
+        shown = drift.verdict.failed[:SHOWN]
+        more = f" and {len(drift.verdict.failed) - SHOWN} more" if len(drift.verdict.failed) > SHOWN else ""
+        failed = ", ".join(shown) + more if shown else "see metrics/drift.json"
         return (
             f"the scoring snapshot failed the drift verdict ({failed}); "
             "set predict.allow_drift: true to publish anyway (recorded in metrics/predict.json)"

@@ -13,14 +13,16 @@ import time
 from pathlib import Path
 
 import pytest
+from deltalake import DeltaTable
 
-from medcost.core.contracts import LoadReceipt, read_contract
+from medcost.core.contracts import PublishedSnapshot, read_contract
 from medcost.load import DeltaLakehouse, read_loaded
 
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV = Path(sys.executable).parent.parent
+PUBLISHED = "data/lakehouse/client_features.published.json"
 
 
 @pytest.fixture(scope="module")
@@ -107,8 +109,8 @@ def test_a_queued_sweep_runs_on_two_workers_without_harm(pipeline):
         versions = con.execute("SELECT count(*) FROM model_versions").fetchone()[0]
         champions = con.execute("SELECT count(*) FROM registered_model_aliases WHERE alias = 'champion'").fetchone()[0]
     assert versions >= 1 and champions <= 1
-    # the workspace's lakehouse table is untouched and readable at its receipt's version
-    receipt = read_contract(repo.path / "data/lakehouse/client_features.receipt.json", LoadReceipt)
+    # the workspace's published table is untouched and readable at its receipt's version
+    receipt = read_contract(repo.path / PUBLISHED, PublishedSnapshot).receipt
     assert len(read_loaded(DeltaLakehouse(repo.path / receipt.table), receipt)) == receipt.rows
     assert os.environ.get("HOME") != repo.env["HOME"]
 
@@ -124,7 +126,9 @@ def test_bad_source_data_stops_at_validate_and_keeps_models_champion_and_lakehou
             "WHERE paid_date >= '2021-01-01' AND paid_date < '2026-01-01')"
         )
     models = {name: (repo.path / f"models/{name}.pkl").read_bytes() for name in ("tree", "linear")}
-    receipt = read_contract(repo.path / "data/lakehouse/client_features.receipt.json", LoadReceipt)
+    published = (repo.path / PUBLISHED).read_bytes()
+    receipt = read_contract(repo.path / PUBLISHED, PublishedSnapshot).receipt
+    version = DeltaTable(str(repo.path / receipt.table)).version()
 
     def champion() -> list:
         with sqlite3.connect(repo.path / "mlflow.db") as con:
@@ -133,9 +137,14 @@ def test_bad_source_data_stops_at_validate_and_keeps_models_champion_and_lakehou
     before = champion()
     result = repo.dvc("repro", "-f", check=False, env={"MEDCOST_SOURCE_URL": f"sqlite:///{bad}"})
     assert result.returncode != 0
-    assert "error: validate: 1 expectation(s) failed: claims.amount expect_column_values_to_be_between" in result.stderr
+    assert (
+        f"error: validate: snapshot rejected (published version {receipt.version} kept): "
+        "1 expectation(s) failed: claims.amount expect_column_values_to_be_between" in result.stderr
+    )
     assert "Running stage 'split'" not in result.stdout
     assert {name: (repo.path / f"models/{name}.pkl").read_bytes() for name in models} == models
     assert champion() == before
-    # the loaded (bad) data is a new lakehouse version; the validated one is still there as it was
+    # the bad data went no further than staging: the published table, its version and receipt are as they were
+    assert DeltaTable(str(repo.path / receipt.table)).version() == version
     assert len(read_loaded(DeltaLakehouse(repo.path / receipt.table), receipt)) == receipt.rows
+    assert (repo.path / PUBLISHED).read_bytes() == published

@@ -1,4 +1,4 @@
-"""`dvc repro` in a temporary git repository: extract -> transform -> load, reruns, bad input."""
+"""`dvc repro` in a temporary git repository: extract -> transform -> load (staging), reruns, bad input."""
 
 from __future__ import annotations
 
@@ -25,9 +25,10 @@ def built(repo):
 
 
 def test_first_repro_builds_a_versioned_feature_table(built):
-    receipt = json.loads((built.path / "data/lakehouse/client_features.receipt.json").read_text())
+    receipt = json.loads((built.path / "data/staging/client_features.receipt.json").read_text())
     assert receipt["backend"] == "deltalake" and receipt["version"] == 0 and receipt["rows"] > 1000
-    assert (built.path / "data/lakehouse/client_features/_delta_log").is_dir()
+    assert (built.path / "data/staging/client_features/_delta_log").is_dir()
+    assert not (built.path / "data/lakehouse/client_features").exists()  # published only by validate
     metrics = json.loads((built.path / "metrics/extract.json").read_text())
     assert metrics["tables"]["claims"]["rows"] > 0 and metrics["source"] == "sqlite"
     lock = (built.path / "dvc.lock").read_text()
@@ -45,7 +46,7 @@ def test_a_transform_param_reruns_transform_and_load_not_extract(built):
     try:
         result = built.dvc("repro", "load")
         assert ran(result) == {"transform", "load"}
-        receipt = json.loads((built.path / "data/lakehouse/client_features.receipt.json").read_text())
+        receipt = json.loads((built.path / "data/staging/client_features.receipt.json").read_text())
         assert receipt["version"] == 1 and "cost_prev3" not in receipt["columns"]
     finally:
         built.set_param("transform.lookback_years", "3")
@@ -53,7 +54,7 @@ def test_a_transform_param_reruns_transform_and_load_not_extract(built):
 
 
 def test_a_bad_param_stops_before_any_work(built):
-    receipt_before = (built.path / "data/lakehouse/client_features.receipt.json").read_text()
+    receipt_before = (built.path / "data/staging/client_features.receipt.json").read_text()
     built.set_param("transform.lookback_years", "-1")
     try:
         result = built.dvc("repro", "load", check=False)
@@ -65,7 +66,7 @@ def test_a_bad_param_stops_before_any_work(built):
         in result.stderr
     )
     assert "Traceback" not in result.stderr
-    assert (built.path / "data/lakehouse/client_features.receipt.json").read_text() == receipt_before
+    assert (built.path / "data/staging/client_features.receipt.json").read_text() == receipt_before
     built.dvc("checkout", "--with-deps", "load")  # this module built only up to load
     assert "up to date" in built.dvc("status", "load").stdout
 

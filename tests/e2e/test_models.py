@@ -9,6 +9,7 @@ not, stays a challenger; committed and promoted again, it is judged by the signi
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sqlite3
 from contextlib import contextmanager
@@ -202,3 +203,36 @@ def test_an_experiment_shows_both_models_metrics_and_never_moves_the_champion(bu
     estimate, low = again["improvement"]["estimate"], again["improvement"]["low"]
     assert estimate > 0 > low and not again["champion_changed"] and champion(built) == [(1,)]
     assert "not significantly better" in again["reasons"][-1] and again["reasons"][-1].endswith("stays challenger")
+
+
+def test_predictions_are_held_back_on_a_failed_drift_verdict_unless_allowed(built):
+    built.dvc("repro")
+    published = {name: (built.path / name).read_bytes() for name in PUBLISHED}
+    built.set_param("drift.max_psi", "0.0001")  # every feature "drifts": the verdict fails
+    try:
+        result = built.dvc("repro", check=False)
+        assert result.returncode != 0
+        held = [line for line in result.stderr.splitlines() if line.startswith("error: predict: ")]
+        assert held == [
+            "error: predict: predictions held back, data/predictions left as it was: the scoring snapshot failed "
+            f"the drift verdict ({held[0].split('drift verdict (')[1].split(')')[0]}); set predict.allow_drift: "
+            "true to publish anyway (recorded in metrics/predict.json)"
+        ]
+        assert re.search(r"drift verdict \(psi:\w+, \w+:\w+, \w+:\w+ and \d+ more\)", held[0])
+        assert "Traceback" not in result.stderr
+        assert {name: (built.path / name).read_bytes() for name in PUBLISHED} == published  # nothing written over
+
+        built.set_param("predict.allow_drift", "true")
+        built.dvc("repro")
+        summary = json.loads((built.path / "metrics/predict.json").read_text())
+        assert summary["drift_passed"] is False and summary["allow_drift"] is True
+        assert summary["model_version"] == champion(built)[0][0]
+    finally:
+        built.set_param("drift.max_psi", "0.25")
+        built.set_param("predict.allow_drift", "false")
+    built.dvc("repro")
+    summary = json.loads((built.path / "metrics/predict.json").read_text())
+    assert summary["drift_passed"] is True and summary["allow_drift"] is False
+
+
+PUBLISHED = ("data/predictions/predictions.parquet", "metrics/predict.json")

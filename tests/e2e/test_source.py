@@ -19,8 +19,10 @@ BUILT = (  # outputs of extract and the stages after it, up to validate
     "data/raw/claims.parquet",
     "metrics/extract.json",
     "data/interim/client_features.parquet",
+    "data/staging/client_features/_delta_log",
+    "data/staging/client_features.receipt.json",
     "data/lakehouse/client_features/_delta_log",
-    "data/lakehouse/client_features.receipt.json",
+    "data/lakehouse/client_features.published.json",
     "reports/data_docs/index.html",
     "metrics/validate.json",
 )
