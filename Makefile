@@ -1,9 +1,10 @@
 # medcost: `make run` builds everything and runs the pipeline; `make test` runs the tests.
-# Both start with `make setup`, which creates .venv and installs requirements.txt only
-# when requirements.txt changed since the last install.
+# Both start with `make setup`, which creates .venv with a supported Python (3.11.5+ or 3.12,
+# found by scripts/find-python.sh, or PYTHON=/path/to/python) and installs requirements.txt
+# only when requirements.txt changed since the last install.
 
 SHELL := /bin/bash
-PYTHON ?= python3.11
+PYTHON ?=
 VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
@@ -19,6 +20,7 @@ BASE ?= main
 .PHONY: setup data run test test-fast lint format lock bench clean-data help serve rollback registry report exps
 
 help:
+	@echo "make setup     create .venv with Python 3.11.5+ or 3.12 (found on PATH, or PYTHON=/path/to/python) and install requirements.txt"
 	@echo "make run       set up, create the demo source database if needed, run the pipeline (dvc repro)"
 	@echo "make test      set up, lint, then run the whole test suite (what CI runs)"
 	@echo "make test-fast lint and run the tests without the slow end-to-end ones (-m 'not e2e')"
@@ -34,7 +36,13 @@ help:
 	@echo "make bench     run the benchmarks under bench/"
 
 setup:
-	@if [ ! -x $(PY) ]; then echo "creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); fi
+	@if [ ! -x $(PY) ]; then \
+		python="$$(PYTHON='$(PYTHON)' sh scripts/find-python.sh)" || exit 1; \
+		echo "creating $(VENV) with $$python ($$($$python -c 'import platform; print(platform.python_version())'))"; \
+		$$python -m venv $(VENV) || exit 1; \
+	fi
+	@PYTHON=$(PY) sh scripts/find-python.sh >/dev/null 2>&1 || { \
+		echo "error: setup: $(VENV) was made with Python $$($(PY) -c 'import platform; print(platform.python_version())'), which medcost does not support (3.11.5+ or 3.12): remove it (rm -rf $(VENV)) and run make setup again" >&2; exit 1; }
 	@if [ "$$(cat $(STAMP) 2>/dev/null)" != "$(REQ_HASH)" ]; then \
 		echo "installing requirements.txt into $(VENV) (a few minutes the first time)"; \
 		$(PY) -m pip install --quiet --disable-pip-version-check --progress-bar off -r requirements.txt 2>&1 | grep -v "is ignored: it is neither a file nor a directory" ; \
