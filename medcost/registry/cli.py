@@ -1,4 +1,4 @@
-"""The registry command line: ``python -m medcost.registry status`` and ``python -m medcost.registry rollback``.
+"""The registry command line: ``python -m medcost.registry status [--json]`` and ``python -m medcost.registry rollback``.
 
 Also the arguments every registry command line shares (this tool and ``medcost.serve``):
 ``--params`` and ``--model-name`` (default: ``promote.model_name``).
@@ -15,6 +15,7 @@ from medcost.core.entry import add_params_argument, run_tool
 from medcost.core.notify import notify
 from medcost.core.params import PromoteParams, read_params, section
 from medcost.promote import PREVIOUS, mlflow_session, registry_lock, rollback, status, tracking_uri
+from medcost.registry.table import status_table
 
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
@@ -41,7 +42,8 @@ def run(args: argparse.Namespace) -> None:
     uri = tracking_uri()
     with registry_lock(uri), mlflow_session(uri) as client:
         if args.command == "status":
-            print(json.dumps(status(client, name), indent=2))
+            current = status(client, name)
+            print(json.dumps(current, indent=2) if args.json else status_table(current))
             return
         result: dict[str, Any] = rollback(client, name, uri)
     archived = (
@@ -66,5 +68,6 @@ def main(argv: Sequence[str] | None = None) -> None:
         choices=["status", "rollback"],
         help="status: aliases and versions; rollback: champion back to the version holding 'previous'",
     )
+    parser.add_argument("--json", action="store_true", help="status as JSON (for scripts) instead of a table")
     add_model_arguments(parser)
     run_tool("registry", parser, run, argv)

@@ -226,10 +226,18 @@ def test_rollback_command_line(data, store, monkeypatch, capsys):
         registry_main(["rollback", "--model-name", MODEL])
     assert exit_info.value.code == 1
     assert "error: registry: " in (err := capsys.readouterr().err) and "nothing to roll back to" in err
-    registry_main(["status", "--model-name", MODEL])
+    registry_main(["status", "--json", "--model-name", MODEL])
     shown = json.loads(capsys.readouterr().out)
     assert shown["aliases"] == {"challenger": 2, "champion": 1}
     assert [v["lifecycle"] for v in shown["versions"]] == ["archived", "active"]
+    registry_main(["status", "--model-name", MODEL])  # `make registry`: a table a person reads
+    heading, blank, columns, newest, oldest = capsys.readouterr().out.splitlines()
+    assert heading == f"registered model '{MODEL}'" and blank == ""
+    assert columns.split() == ["version", "aliases", "lifecycle", "model", "test", "RMSE", "commit", "experiment"]
+    assert newest.split()[:3] == ["2", "challenger", "archived:"] and "rollback" in newest
+    assert oldest.split()[:3] == ["1", "champion", "active"]
+    rmse = f"{float(shown['versions'][1]['test_rmse']):,.1f}"
+    assert columns.index("test RMSE") == oldest.index(rmse)  # aligned under its heading
 
 
 def test_a_champion_that_cannot_score_the_test_set_is_replaced(data, store):
