@@ -42,7 +42,9 @@ def status_table(status: dict[str, Any], width: int = 60) -> str:
     name = status["model_name"]
     if not status["versions"]:
         return f"registered model '{name}': no versions yet (run the pipeline: make run)"
-    rows = [tuple(cell if len(cell) <= width else cell[: width - 1] + "…" for cell in row) for row in status_rows(status)]
+    rows = [
+        tuple(cell if len(cell) <= width else cell[: width - 1] + "…" for cell in row) for row in status_rows(status)
+    ]
     widths = [max(len(row[i]) for row in [COLUMNS, *rows]) for i in range(len(COLUMNS))]
     lines = [f"registered model '{name}'", ""]
     for row in [COLUMNS, *rows]:
