@@ -10,11 +10,13 @@ from medcost.core.contracts import ExtractMetrics, write_contract
 from medcost.core.entry import run_stage
 from medcost.core.io import atomic_path
 from medcost.core.params import ExtractParams, section
+from medcost.core.params_check import check_params
 from medcost.extract import connect, extract_tables, read_query, source_url
 
 
 def main(params: dict[str, Any], args: argparse.Namespace) -> None:
     """Extract clients and claims from the source database into Parquet."""
+    check_params(params)  # every stage's params, before any data is read
     catalog = Catalog.from_params(params)
     cfg = section(params, "extract", ExtractParams)
     queries = {name: (read_query(spec.query), spec.columns) for name, spec in cfg.tables.items()}

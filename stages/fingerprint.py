@@ -10,11 +10,13 @@ from medcost.core.catalog import Catalog
 from medcost.core.contracts import write_contract
 from medcost.core.entry import run_stage
 from medcost.core.params import ExtractParams, section
+from medcost.core.params_check import check_params
 from medcost.extract import connect, source_fingerprint, source_url
 
 
 def main(params: dict[str, Any], args: argparse.Namespace) -> None:
     """Fingerprint the source database; an unreachable source fails here, before anything is replaced."""
+    check_params(params)  # every stage's params, before any data is read
     catalog = Catalog.from_params(params)
     cfg = section(params, "extract", ExtractParams)
     queries = {name: Path(spec.fingerprint) for name, spec in cfg.tables.items()}

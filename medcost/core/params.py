@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from medcost.core.errors import MedcostError, one_line
+from medcost.core.params_errors import describe
 
 ColumnType = Literal["int", "float", "str", "bool", "date"]
 
@@ -306,9 +307,4 @@ def section(params: dict[str, Any], name: str, model: type[S], source: str = "pa
     try:
         return model.model_validate(params[name])
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in (name, *first["loc"]))
-        value = first.get("input")
-        shown = "" if isinstance(value, dict) else f" = {value!r}"
-        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise MedcostError(f"{source}: {where}{shown}: {first['msg']}{more}") from None
+        raise MedcostError(describe(name, model, exc, source)) from None

@@ -62,7 +62,7 @@ def test_a_bad_param_stops_before_any_work(built):
         built.set_param("transform.lookback_years", "3")
     assert result.returncode != 0
     assert (
-        "error: transform: params.yaml: transform.lookback_years = -1: Input should be greater than or equal to 1"
+        "error: fingerprint: params.yaml: transform.lookback_years = -1: Input should be greater than or equal to 1"
         in result.stderr
     )
     assert "Traceback" not in result.stderr

@@ -118,7 +118,7 @@ def test_a_bad_model_param_stops_before_any_work(built):
         result = built.dvc("repro", "evaluate", check=False)
     assert result.returncode != 0
     assert (
-        "error: train_tree: params.yaml: train_tree.model = 'xgboost': Input should be "
+        "error: fingerprint: params.yaml: train_tree.model = 'xgboost': Input should be "
         "'hist_gradient_boosting', 'random_forest' or 'extra_trees'"
     ) in result.stderr
     assert "Traceback" not in result.stderr

@@ -7,7 +7,16 @@ import pytest
 from pydantic import BaseModel
 
 from medcost.core.errors import MedcostError
-from medcost.core.params import ExtractParams, LoadParams, TransformParams, read_params, section
+from medcost.core.params import (
+    ExtractParams,
+    LoadParams,
+    TrainTreeParams,
+    TransformParams,
+    ValidateParams,
+    read_params,
+    section,
+)
+from medcost.core.params_check import check_params
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -38,11 +47,71 @@ def test_bad_param_is_named_on_one_line(params, name, key, value, message):
     assert "\n" not in str(err.value)
 
 
-def test_unknown_key_is_a_typo(params):
+def test_unknown_key_is_a_typo_and_names_the_near_miss(params):
     bad = copy.deepcopy(params)
-    bad["transform"]["lookback_yeras"] = 2
-    with pytest.raises(MedcostError, match="transform.lookback_yeras.*Extra inputs are not permitted"):
-        section(bad, "transform", TransformParams)
+    bad["train_tree"]["max_iterr"] = bad["train_tree"].pop("max_iter")  # the typo also leaves max_iter missing
+    with pytest.raises(MedcostError) as err:
+        section(bad, "train_tree", TrainTreeParams)
+    assert str(err.value) == (
+        "params.yaml: unknown key train_tree.max_iterr (did you mean max_iter?): edit the train_tree section"
+    )
+    nested = copy.deepcopy(params)
+    nested["validate"]["target"]["quantile"] = nested["validate"]["target"].pop("quantiles")
+    with pytest.raises(MedcostError, match=r"unknown key validate.target.quantile \(did you mean quantiles\?\)"):
+        section(nested, "validate", ValidateParams)
+    far = copy.deepcopy(params)
+    far["load"]["zzz"] = 1
+    with pytest.raises(MedcostError, match=r"unknown key load.zzz \(known keys: backend, table, hopsworks_version\)"):
+        section(far, "load", LoadParams)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda p: p["train_tree"]["increasing"].append("health"),
+            "train_tree.increasing: health is not a numeric model input (smoker, ",
+        ),
+        (
+            lambda p: p["validate"]["value_sets"].update(health=["good"]),
+            "validate.value_sets: health is not in transform.categorical (sex, region, plan)",
+        ),
+        (
+            lambda p: p["validate"]["null_rates"].update({"clients.bmx": 0.1}),
+            "validate.null_rates.clients.bmx: clients has no column 'bmx'",
+        ),
+        (
+            lambda p: p["transform"]["flags"].append("asthma"),
+            "transform.flags: asthma is not a column of extract.tables.clients.columns (client_id, ",
+        ),
+        (
+            lambda p: p["validate_metrics"]["models"].append("xgboost"),
+            "validate_metrics.models: xgboost is not a trained model (tree, linear)",
+        ),
+        (lambda p: p["split"].update(seeds=1), "unknown key split.seeds (did you mean seed?): edit the split section"),
+    ],
+)
+def test_the_whole_file_is_checked_across_sections(params, change, message):
+    bad = copy.deepcopy(params)
+    change(bad)
+    with pytest.raises(MedcostError) as err:
+        check_params(bad)
+    assert str(err.value).startswith(f"params.yaml: {message}") and "\n" not in str(err.value)
+
+
+def test_params_are_checked_before_the_source_is_touched(params, tmp_path, monkeypatch):
+    import argparse
+
+    from stages import fingerprint
+
+    bad = copy.deepcopy(params)
+    bad["train_tree"]["increasing"].append("health")
+    monkeypatch.setenv("MEDCOST_SOURCE_URL", "postgresql+psycopg2://nobody:secret@127.0.0.1:1/none")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(MedcostError, match="train_tree.increasing: health"):
+        fingerprint.main(bad, argparse.Namespace(params="params.yaml"))
+    assert list(tmp_path.iterdir()) == []  # nothing written, no connection tried
+    check_params(params)  # the repository's own params pass
 
 
 def test_reversed_range_is_rejected(params):
