@@ -22,6 +22,7 @@ import pandas as pd
 from medcost.core.errors import MedcostError, one_line
 from medcost.core.features import FeatureSpec
 from medcost.core.params import DriftParams
+from medcost.core.progress import steps
 from medcost.drift.statistics import require_columns
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,9 @@ def quiet_deepchecks() -> Iterator[None]:
     """Import-safe, silent deepchecks: no telemetry call, no warnings, no progress bars, errors only."""
     # deepchecks phones home (api.deepchecks.com) on import unless this is set
     os.environ.setdefault("DISABLE_DEEPCHECKS_ANONYMOUS_TELEMETRY", "true")
+    # ... and imports pkg_resources, deprecated, in the worker processes it starts too, which
+    # do not inherit this process's warning filters but do inherit the environment
+    os.environ.setdefault("PYTHONWARNINGS", "ignore:pkg_resources is deprecated as an API:UserWarning")
     logger = logging.getLogger("deepchecks")
     level = logger.level
     with warnings.catch_warnings():
@@ -119,14 +123,18 @@ def run_deepchecks(
                 cfg.max_label_drift
             ),
         }
+        runs = {
+            "feature_drift": lambda: checks["feature_drift"].run(ds_reference, ds_scoring),
+            "multivariate_drift": lambda: checks["multivariate_drift"].run(ds_reference, ds_scoring),
+            "prediction_drift": lambda: checks["prediction_drift"].run(
+                ds_train, ds_scoring, y_pred_train=train_pred, y_pred_test=scoring_pred
+            ),
+            "label_drift": lambda: checks["label_drift"].run(ds_train, ds_test),
+        }
         results: dict[str, Any] = {}
         try:
-            results["feature_drift"] = checks["feature_drift"].run(ds_reference, ds_scoring)
-            results["multivariate_drift"] = checks["multivariate_drift"].run(ds_reference, ds_scoring)
-            results["prediction_drift"] = checks["prediction_drift"].run(
-                ds_train, ds_scoring, y_pred_train=train_pred, y_pred_test=scoring_pred
-            )
-            results["label_drift"] = checks["label_drift"].run(ds_train, ds_test)
+            for name in steps(runs, "drift: deepchecks"):
+                results[name] = runs[name]()
         except DeepchecksBaseError as exc:
             failed = next(name for name in checks if name not in results)
             raise MedcostError(f"drift: deepchecks {failed}: {one_line(str(exc))}") from None
