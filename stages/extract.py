@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 from medcost.core.catalog import Catalog
-from medcost.core.contracts import ExtractMetrics, write_contract
+from medcost.core.contracts import ExtractMetrics, SourceFingerprint, read_contract, write_contract
 from medcost.core.entry import run_stage
 from medcost.core.io import atomic_path
 from medcost.core.params import ExtractParams, section
 from medcost.core.params_check import check_params
-from medcost.extract import connect, extract_tables, read_query, source_url
+from medcost.extract import (
+    connect,
+    extract_tables,
+    read_query,
+    require_same_identity,
+    require_unchanged,
+    source_fingerprint,
+    source_url,
+)
 
 
 def main(params: dict[str, Any], args: argparse.Namespace) -> None:
@@ -20,10 +29,18 @@ def main(params: dict[str, Any], args: argparse.Namespace) -> None:
     catalog = Catalog.from_params(params)
     cfg = section(params, "extract", ExtractParams)
     queries = {name: (read_query(spec.query), spec.columns) for name, spec in cfg.tables.items()}
-    engine = connect(source_url(catalog.source_db))
+    # DVC caches this stage's output under its deps, the fingerprint file among them: the data
+    # must be of the source that file describes, or the run cache would hand it back for that source.
+    expected = read_contract(catalog.source_fingerprint, SourceFingerprint, made_by="fingerprint")
+    url = source_url(catalog.source_db)
+    require_same_identity(expected, url, catalog.source_fingerprint)
+    engine = connect(url)
     bind = {"as_of": cfg.as_of, "history_start": cfg.history_start}
     with atomic_path(catalog.raw) as raw_dir:
         tables = extract_tables(engine, queries, bind, cfg.chunk_rows, raw_dir)
+        # one more scan by SQL (cheaper than the extract): the rows read are the fingerprinted ones
+        fingerprints = {name: Path(spec.fingerprint) for name, spec in cfg.tables.items()}
+        require_unchanged(expected, source_fingerprint(engine, url, fingerprints, bind), catalog.source_fingerprint)
     write_contract(
         catalog.extract_metrics,
         ExtractMetrics(

@@ -23,7 +23,16 @@ def main(params: dict[str, Any], args: argparse.Namespace) -> None:
     cfg = section(params, "split", SplitParams)
     published, frame = read_published(catalog.published, open_published(load, catalog.lakehouse))
     rows, scoring = training_and_scoring(frame, transform.target, extract.target_year, extract.scoring_year)
-    train, test = split_train_test(rows, transform.target, transform.key, cfg.test_size, cfg.seed, cfg.bins, cfg.tail)
+    train, test = split_train_test(
+        rows,
+        transform.target,
+        transform.key,
+        cfg.test_size,
+        cfg.seed,
+        cfg.bins,
+        cfg.tail,
+        min_test_rows=cfg.min_test_rows,
+    )
     write_parquet(train, catalog.train)
     write_parquet(test, catalog.test)
     write_parquet(scoring.sort_values(transform.key, kind="stable").reset_index(drop=True), catalog.scoring)

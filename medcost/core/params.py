@@ -126,6 +126,7 @@ class SplitParams(Section):
     """split: a seeded train/test split of the training rows, stratified on the binned target."""
 
     test_size: float = Field(gt=0.0, lt=1.0)
+    min_test_rows: int = Field(ge=1)  # fewest rows in test and in train (data too small for it: see medcost.split)
     seed: int = Field(ge=0)
     bins: int = Field(ge=1, le=100)  # equal-count bins of the positive targets (zeros are a bin of their own)
     tail: float = Field(ge=0.0, lt=0.5)  # the top `tail` share of positive targets is one more bin

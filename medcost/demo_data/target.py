@@ -12,6 +12,7 @@ from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from medcost.core.errors import MedcostError, summarise
+from medcost.core.io import remove_stale_temporaries, temp_prefix
 from medcost.core.secrets import mask_url
 
 
@@ -56,10 +57,15 @@ def make_engine(url: URL) -> Engine:
 
 
 def temp_beside(path: Path, temps: list[Path]) -> Path:
-    """Create an empty hidden temporary file beside ``path`` (same filesystem: atomic rename)."""
+    """Create an empty hidden temporary file beside ``path`` (same filesystem: atomic rename).
+
+    A killed earlier run's temporary of the same file (``.<name>.<random>.tmp``, a whole
+    database) is removed first.
+    """
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        remove_stale_temporaries(path, suffix=".tmp")
+        fd, name = tempfile.mkstemp(prefix=temp_prefix(path), suffix=".tmp", dir=path.parent)
     except OSError as exc:
         raise MedcostError(f"cannot write {path}: {exc.strerror or exc}") from None
     os.close(fd)

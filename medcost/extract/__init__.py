@@ -1,7 +1,12 @@
 """The extract stage: bound SQL queries on the source database, streamed to typed Parquet files."""
 
 from medcost.extract.convert import ARROW_TYPES, arrow_schema, convert_column
-from medcost.extract.fingerprint import source_fingerprint, table_fingerprint
+from medcost.extract.fingerprint import (
+    require_same_identity,
+    require_unchanged,
+    source_fingerprint,
+    table_fingerprint,
+)
 from medcost.extract.source import SOURCE_URL_ENV, connect, source_url
 from medcost.extract.stream import extract_table, extract_tables, read_query, stream_query
 
@@ -14,6 +19,8 @@ __all__ = [
     "extract_table",
     "extract_tables",
     "read_query",
+    "require_same_identity",
+    "require_unchanged",
     "source_fingerprint",
     "source_url",
     "stream_query",

@@ -97,3 +97,46 @@ def stable_value(value: Any) -> Value:
     if isinstance(value, (bytes, bytearray, memoryview)):
         return bytes(value).hex()
     return str(value)
+
+
+def require_same_identity(expected: SourceFingerprint, url: str, path: str | Path) -> None:
+    """Stop before extracting if the fingerprint file ``path`` (``expected``) describes another source than ``url``.
+
+    The file is stale when its stage failed (it keeps the last good one: DVC does not delete a
+    persisted output) or did not run (`dvc repro -s extract`, `--downstream`); extracting then
+    would store the new source's data in DVC's run cache under the old source's fingerprint.
+    """
+    identity = source_identity(url)
+    if identity != expected.identity:
+        raise _other_source(path, expected.identity, identity)
+
+
+def require_unchanged(expected: SourceFingerprint, current: SourceFingerprint, path: str | Path) -> None:
+    """Stop unless the source fingerprinted again after extracting (``current``) is the one ``path`` describes.
+
+    The rows extract read are then the ones the fingerprint file describes, so DVC may cache them
+    under it: a source that changed between the fingerprint stage and the end of extract (a live
+    database) or a stale file fails here, before anything is moved into place.
+    """
+    if (current.dialect, current.identity) != (expected.dialect, expected.identity):
+        raise _other_source(
+            path, f"{expected.identity} ({expected.dialect})", f"{current.identity} ({current.dialect})"
+        )
+    changed = []
+    for table in sorted(expected.tables.keys() | current.tables.keys()):
+        before, now = expected.tables.get(table), current.tables.get(table)
+        if before != now:
+            rows = f"{before.rows if before else 'no'} -> {now.rows if now else 'no'} rows"
+            changed.append(f"{table} ({rows}{', other content' if before and now and before.rows == now.rows else ''})")
+    if changed:
+        raise MedcostError(
+            f"source {current.identity} changed since {path} was written: {'; '.join(changed)}; "
+            "nothing was written: run `dvc repro` again (the fingerprint stage runs first)"
+        )
+
+
+def _other_source(path: str | Path, described: str, actual: str) -> MedcostError:
+    return MedcostError(
+        f"{path} describes source {described}, but the source is {actual}: nothing was written; "
+        "run `dvc repro` (its fingerprint stage runs first), not extract alone"
+    )

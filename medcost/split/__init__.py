@@ -1,5 +1,19 @@
 """The split stage: the training rows split into train/test (stratified on the binned target), and the scoring snapshot."""
 
-from medcost.split.split import MIN_PER_BIN, split_train_test, target_strata, training_and_scoring
+from medcost.split.split import (
+    MIN_PER_BIN,
+    SMALL_DATA_SHARE,
+    required_rows,
+    split_train_test,
+    target_strata,
+    training_and_scoring,
+)
 
-__all__ = ["MIN_PER_BIN", "split_train_test", "target_strata", "training_and_scoring"]
+__all__ = [
+    "MIN_PER_BIN",
+    "SMALL_DATA_SHARE",
+    "required_rows",
+    "split_train_test",
+    "target_strata",
+    "training_and_scoring",
+]

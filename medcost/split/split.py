@@ -6,11 +6,17 @@ zeros are one bin, the positive targets are cut into ``bins`` equal-count bins, 
 top ``tail`` share of positive targets is one more bin, so each part gets its share of
 the most expensive clients. Rows are sorted by the key before and after splitting, so the
 same rows, seed and params always give the same parts, whatever order they were read in.
+
+Each part must hold at least ``split.min_test_rows`` rows (metrics on a handful of test rows
+mean nothing). Data with fewer than twice that many rows cannot give both parts the minimum:
+each part then needs ``SMALL_DATA_SHARE`` of the rows, and a warning says the test metrics are
+noisy. A split below the minimum stops on one line naming ``split.test_size``.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -22,6 +28,9 @@ log = logging.getLogger(__name__)
 
 MIN_PER_BIN = 2
 """Fewest rows a stratum may hold (the stratified split needs two: one for each part)."""
+
+SMALL_DATA_SHARE = 0.1
+"""Share of the rows each part needs when the data is too small for ``split.min_test_rows`` in both."""
 
 
 def training_and_scoring(
@@ -78,12 +87,77 @@ def _merge_small(labels: np.ndarray) -> np.ndarray:
         labels[labels == label] = lower[-1] if len(lower) else others[0]
 
 
+def test_rows(rows: int, test_size: float) -> int:
+    """The rows a split of ``rows`` puts in test: ``test_size`` of them, rounded up."""
+    return int(np.ceil(test_size * rows))
+
+
+def required_rows(rows: int, min_test_rows: int) -> int:
+    """The fewest rows each part of a split of ``rows`` must hold: ``min_test_rows``, or on data too small
+    for that in both parts (fewer than twice as many rows), ``SMALL_DATA_SHARE`` of them (at least one)."""
+    if rows >= 2 * min_test_rows:
+        return min_test_rows
+    return max(1, int(np.ceil(SMALL_DATA_SHARE * rows)))
+
+
+def check_part_sizes(rows: int, test_size: float, min_test_rows: int) -> int:
+    """The test rows of a split of ``rows``; a part below ``required_rows`` is one line naming the params to change."""
+    n_test, needed = test_rows(rows, test_size), required_rows(rows, min_test_rows)
+    if needed < min_test_rows:
+        minimum = f"{needed} ({SMALL_DATA_SHARE:.0%} of them: the data has fewer than 2 x split.min_test_rows rows)"
+        log.warning(
+            "split: %d training rows, fewer than 2 x split.min_test_rows = %d: each part needs %s rows instead "
+            "of %d; %d test rows give noisy test metrics",
+            rows,
+            2 * min_test_rows,
+            f"{needed} ({SMALL_DATA_SHARE:.0%})",
+            min_test_rows,
+            n_test,
+        )
+    else:
+        minimum = f"split.min_test_rows = {min_test_rows}"
+    if rows < 2 * needed:
+        raise MedcostError(f"{rows} training row(s) are too few to split (each part needs at least {needed})")
+    if n_test < needed:
+        # the share a person would compute (needed / rows, rounded up); a little less works too, by the rounding up
+        lowest = _rounded_share(lambda t: t * rows >= needed - 1e-9, up=True)
+        raise MedcostError(
+            f"split.test_size = {test_size:g} leaves {n_test} of {rows} training rows in test, fewer than "
+            f"{minimum}: set split.test_size to at least {lowest:g} (or lower split.min_test_rows)"
+        )
+    if rows - n_test < needed:
+        highest = _rounded_share(lambda t: rows - test_rows(rows, t) >= needed, up=False)
+        raise MedcostError(
+            f"split.test_size = {test_size:g} leaves {rows - n_test} of {rows} training rows in train, fewer "
+            f"than {minimum}: set split.test_size to at most {highest:g} (or lower split.min_test_rows)"
+        )
+    return n_test
+
+
+def _rounded_share(fits: Callable[[float], bool], up: bool) -> float:
+    """The smallest (``up``) or largest share with 4 decimals that ``fits``: the limit to suggest."""
+    steps = range(1, 10_000) if up else range(9_999, 0, -1)
+    return next(step / 10_000 for step in steps if fits(step / 10_000))
+
+
 def split_train_test(
-    train_rows: pd.DataFrame, target: str, key: list[str], test_size: float, seed: int, bins: int, tail: float
+    train_rows: pd.DataFrame,
+    target: str,
+    key: list[str],
+    test_size: float,
+    seed: int,
+    bins: int,
+    tail: float,
+    *,
+    min_test_rows: int,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """A seeded split of ``train_rows`` into (train, test), stratified on the binned target; both sorted by ``key``."""
+    """A seeded split of ``train_rows`` into (train, test), stratified on the binned target; both sorted by ``key``.
+
+    Each part holds at least ``min_test_rows`` rows (see ``required_rows`` for small data), or a MedcostError
+    names ``split.test_size``.
+    """
     ordered = train_rows.sort_values(key, kind="stable").reset_index(drop=True)
-    n_test = int(np.ceil(test_size * len(ordered)))
+    n_test = check_part_sizes(len(ordered), test_size, min_test_rows)
     labels = target_strata(ordered[target], bins, tail)
     # a stratified split needs at least one row per stratum on each side: fewer bins if the data is small
     while len(np.unique(labels)) > min(n_test, len(ordered) - n_test) and bins > 1:

@@ -40,7 +40,14 @@ def small_features(
     )
     rows, scoring = training_and_scoring(table, transform.target, extract.target_year, extract.scoring_year)
     train, test = split_train_test(
-        rows, transform.target, transform.key, split.test_size, split.seed, split.bins, split.tail
+        rows,
+        transform.target,
+        transform.key,
+        split.test_size,
+        split.seed,
+        split.bins,
+        split.tail,
+        min_test_rows=split.min_test_rows,  # 1,500 clients: the small-data rule applies (with its warning)
     )
     return {"train": train, "test": test, "scoring": scoring, "spec": FeatureSpec.from_params(transform)}
 

@@ -3,11 +3,14 @@
 import datetime as dt
 import decimal
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+import yaml
 from sqlalchemy import create_engine
 
 from medcost.core.contracts import TableExtract
@@ -155,3 +158,43 @@ def test_wrong_password_is_refused_and_masked():
 def test_a_missing_query_file_is_named(tmp_path):
     with pytest.raises(MedcostError, match=r"extract.tables: query file .*nope.sql: No such file or directory"):
         read_query(tmp_path / "nope.sql")
+
+
+def run_stage(stage: str, params_file: Path, url: str) -> subprocess.CompletedProcess:
+    env = {"MEDCOST_SOURCE_URL": url, "PATH": str(Path(sys.executable).parent)}
+    command = [sys.executable, "-m", f"stages.{stage}", "--params", str(params_file)]
+    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+
+
+def test_extract_writes_nothing_unless_the_source_is_the_fingerprinted_one(small_source, params, tmp_path):
+    """DVC caches data/raw under the fingerprint file: a stale file or a source changed since must stop extract."""
+    work = tmp_path / "work"
+    names = ("source_fingerprint", "raw", "metrics", "run_log")
+    paths = {**params["paths"], **{name: str(work / name) for name in names}}
+    params_file = tmp_path / "params.yaml"
+    params_file.write_text(yaml.safe_dump({**params, "paths": paths}))
+    url = copy_source(small_source, tmp_path)
+    assert run_stage("fingerprint", params_file, url).returncode == 0
+
+    delete = "DELETE FROM claims WHERE claim_id = (SELECT MAX(claim_id) FROM claims WHERE paid_date < '2026-01-01')"
+    with sqlite3.connect(tmp_path / "source.db") as db:  # a live source changes after the fingerprint stage ran
+        db.execute(delete)
+    changed = run_stage("extract", params_file, url)
+    assert changed.returncode == 1, changed.stderr
+    line = changed.stderr.strip().splitlines()[-1]
+    assert line.startswith(f"error: extract: source {url} changed since {work / 'source_fingerprint'} was written: ")
+    assert "claims (" in line and "clients" not in line and "run `dvc repro` again" in line
+    assert sorted(p.name for p in work.iterdir()) == ["run_log", "source_fingerprint"]  # no raw, no temporaries
+
+    other = f"sqlite:///{small_source['path']}"
+    stale = run_stage("extract", params_file, other)
+    assert stale.returncode == 1
+    assert stale.stderr.strip().splitlines()[-1] == (
+        f"error: extract: {work / 'source_fingerprint'} describes source {url}, but the source is {other}: "
+        "nothing was written; run `dvc repro` (its fingerprint stage runs first), not extract alone"
+    )
+    assert not (work / "raw").exists()
+
+    assert run_stage("fingerprint", params_file, url).returncode == 0
+    assert run_stage("extract", params_file, url).returncode == 0
+    assert sorted(p.name for p in (work / "raw").iterdir()) == ["claims.parquet", "clients.parquet"]

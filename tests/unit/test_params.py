@@ -160,6 +160,7 @@ def test_dvc_set_param_rewrites_params_yaml_to_the_same_text(tmp_path):
         ("train_tree.max_iter=300", "  max_iter: 100             #", "  max_iter: 300             #"),
         ("train_tree.max_depth=6", "  max_depth:                #", "  max_depth: 6              #"),
         ("validate_metrics.min_r2=null", "  min_r2: 0.10                  #", "  min_r2:                       #"),
+        ("split.min_test_rows=500", "  min_test_rows: 1000\n", "  min_test_rows: 500\n"),  # below comment lines
     ],
 )
 def test_dvc_set_param_changes_that_one_value_only(tmp_path, override, old, new):
