@@ -42,7 +42,9 @@ def exit_on_error(name: str) -> Iterator[None]:
     try:
         yield
     except MedcostError as exc:
-        print(f"error: {name}: {one_line(str(exc))}", file=sys.stderr)
+        message = one_line(str(exc))
+        message = message.removeprefix(f"{name}: ")  # the library often names the stage too: say it once
+        print(f"error: {name}: {message}", file=sys.stderr)
         sys.exit(1)
     except KeyboardInterrupt:
         print(f"error: {name}: interrupted", file=sys.stderr)
