@@ -14,7 +14,7 @@ REQ_HASH := $(shell sha256sum requirements.txt | cut -d' ' -f1)
 export PATH := $(abspath $(BIN)):$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 
-PORT ?= 5001
+PORT ?=
 BASE ?= main
 
 .PHONY: setup data run test test-fast lint format lock bench clean-data help serve rollback registry report exps
@@ -27,7 +27,7 @@ help:
 	@echo "make lint      ruff (lint + format check) and mypy on medcost/, stages/, tests/, bench/"
 	@echo "make format    apply ruff's fixes and formatting"
 	@echo "make data      create the demo source database (data/source/demo.db) unless MEDCOST_SOURCE_URL is set"
-	@echo "make serve     serve the champion model on http://127.0.0.1:$(PORT)/invocations (PORT=...)"
+	@echo "make serve     serve the champion on http://127.0.0.1:<port>/invocations: PORT=..., else MEDCOST_SERVE_PORT (environment or .env), else 5001"
 	@echo "make rollback  move the champion alias back to the previous champion"
 	@echo "make registry  show the registered model's versions and aliases"
 	@echo "make report    report.md: test scores, params, metrics and plots of the workspace against BASE (default main)"
@@ -74,7 +74,7 @@ test-fast: lint
 	$(PY) -m pytest -m "not e2e"
 
 serve: setup
-	$(PY) -m medcost.serve --port $(PORT)
+	$(PY) -m medcost.serve $(if $(PORT),--port $(PORT))
 
 rollback: setup
 	$(PY) -m medcost.registry rollback
