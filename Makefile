@@ -17,7 +17,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 PORT ?=
 BASE ?= main
 
-.PHONY: setup data run test test-fast lint format lock bench clean-data help serve rollback registry report exps
+.PHONY: setup data run test test-fast lint format lock bench bench-scale clean-data help serve rollback registry report exps
 
 help:
 	@echo "make setup     create .venv with Python 3.11.5+ or 3.12 (found on PATH, or PYTHON=/path/to/python) and install requirements.txt"
@@ -34,6 +34,7 @@ help:
 	@echo "make exps      every DVC experiment: its changed params and both models' test R² and RMSE (< 160 columns)"
 	@echo "make lock      recompile requirements.txt from requirements.in"
 	@echo "make bench     run the benchmarks under bench/"
+	@echo "make bench-scale CLIENTS=1000000 [DB=postgresql]  every stage's time and peak memory at that size (bench/results/)"
 
 setup:
 	@if [ ! -x $(PY) ]; then \
@@ -90,6 +91,12 @@ exps: setup
 
 bench: setup
 	$(PY) bench/bench_generate.py --clients 1000000
+
+CLIENTS ?= 1000000
+DB ?= sqlite
+# Every stage at an insurer's size, beside the database's bulk export (bench/README.md).
+bench-scale: setup
+	$(PY) bench/bench_scale.py --clients $(CLIENTS) --db $(DB)
 
 # Recompile the pinned requirements (Python 3.11) from the direct dependencies.
 # ../shared/stack/verified-freeze.txt, when present, is a set of versions known to work together.
