@@ -134,7 +134,9 @@ def run(clients: int, db: str, work: Path) -> dict[str, Any]:
     if db != "sqlite":
         env["MEDCOST_SOURCE_URL"] = url
     python = sys.executable
-    generate = timed([python, "-m", "medcost.demo_data", "--url", url, "--clients", str(clients), "--no-progress"], work, env)
+    generate = timed(
+        [python, "-m", "medcost.demo_data", "--url", url, "--clients", str(clients), "--no-progress"], work, env
+    )
     result: dict[str, Any] = {
         "machine": f"{platform.machine()} {os.cpu_count()} cores, {os.sysconf('SC_PHYS_PAGES') * os.sysconf('SC_PAGE_SIZE') / 2**30:.0f} GiB",
         "database": db,
