@@ -242,6 +242,10 @@ class ValidateParams(Section):
     raw_out_of_range_rate: float = Field(ge=0.0, le=1.0)  # raw values outside transform.valid_ranges (entry errors)
     age: tuple[float, float]  # plausible ages (features.age; raw birth dates follow)
     max_payment_lag_days: int = Field(ge=0, le=3650)  # a claim paid in the window may be serviced this much earlier
+    max_claim_amount: float = Field(gt=0.0)  # no real single claim is above this ($)
+    max_history_cost: float = Field(
+        gt=0.0
+    )  # no real client's claims in a year (the cost_prev* features) are above this ($)
     value_sets: dict[str, list[str]]  # allowed cleaned values of each transform.categorical column
     target: TargetBounds
     examples: int = Field(ge=1, le=20)  # unexpected values shown per failed expectation

@@ -43,6 +43,10 @@ def describe_failure(failure: ExpectationFailure, suite: str) -> str:
         detail = f"observed {failure.observed}"
     if failure.where:
         detail += f", where {failure.where}"
+    if failure.param:
+        detail += f"; bound {failure.param}"
+        if failure.observed is not None and failure.unexpected_count is not None:
+            detail += f", observed {failure.observed}"
     return f"{where} {failure.expectation} ({detail})"
 
 

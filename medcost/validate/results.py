@@ -108,6 +108,11 @@ def failure(result: Any, examples: int) -> ExpectationFailure:
     message = raised(result.exception_info)
     if message:
         entry["error"] = message
+    meta = config.get("meta") or {}
+    if meta.get("param"):
+        entry["param"] = str(meta["param"])
+    if meta.get("observed") is not None and "observed" not in entry:
+        entry["observed"] = _short(meta["observed"])
     return ExpectationFailure(**entry)
 
 

@@ -81,10 +81,12 @@ def features_batch(
 ) -> Batch:
     """The feature table's batch: as many rows as the load receipt says, at most two per extracted client."""
     rows = receipt.rows if receipt is not None else None
+    target = pd.to_numeric(features.get(transform.target), errors="coerce") if transform.target in features else None
+    quantiles = {q: float(target.quantile(q)) for q in cfg.target.quantiles} if target is not None else {}
     return Batch(
         "features",
         typed_frame(features, feature_kinds(transform)),
-        features_suite(extract, transform, cfg, rows, _rows(extracted, "clients")),
+        features_suite(extract, transform, cfg, rows, _rows(extracted, "clients"), quantiles),
     )
 
 

@@ -191,6 +191,11 @@ def claims_suite(
             notes="transform.claim_categories, any case",
         ),
         expect.ExpectColumnValuesToBeBetween(column="amount", min_value=0.0),
+        expect.ExpectColumnValuesToBeBetween(
+            column="amount",
+            max_value=cfg.max_claim_amount,
+            meta={"param": f"validate.max_claim_amount = {cfg.max_claim_amount:g}"},
+        ),
     ]
     return _suite("claims", out)
 
@@ -216,8 +221,13 @@ def features_suite(
     cfg: ValidateParams,
     rows: int | None = None,
     clients: int | None = None,
+    target_quantiles: Mapping[float, float] | None = None,
 ) -> ExpectationSuite:
-    """The feature table: ``rows`` as the load receipt says, at most two rows per extracted client."""
+    """The feature table: ``rows`` as the load receipt says, at most two rows per extracted client.
+
+    ``target_quantiles`` (the observed quantiles of the training target) go into the quantile
+    bounds' failure messages beside the param that set them.
+    """
     expect = gxe()
     from great_expectations.expectations.row_conditions import Column
 
@@ -248,9 +258,15 @@ def features_suite(
         out.append(expect.ExpectColumnValuesToBeInSet(column=column, value_set=[0.0, 1.0]))
     for column, (low, high) in transform.valid_ranges.items():
         out.append(expect.ExpectColumnValuesToBeBetween(column=column, min_value=low, max_value=high))
+    cost_bound = {"param": f"validate.max_history_cost = {cfg.max_history_cost:g}"}
     for column in history_columns(transform):
-        if column != "cost_trend":  # a difference of two years' costs: negative when costs fell
+        if column == "claims_prev1":  # a count of claims, not dollars
             out.append(expect.ExpectColumnValuesToBeBetween(column=column, min_value=0.0))
+        elif column != "cost_trend":  # a difference of two years' costs: negative when costs fell
+            out.append(expect.ExpectColumnValuesToBeBetween(column=column, min_value=0.0))
+            out.append(
+                expect.ExpectColumnValuesToBeBetween(column=column, max_value=cfg.max_history_cost, meta=cost_bound)
+            )
     out += [
         expect.ExpectColumnValuesToBeBetween(column=target, min_value=0.0),
         expect.ExpectColumnValuesToNotBeNull(
@@ -261,22 +277,37 @@ def features_suite(
             row_condition=Column("year") == scoring,
             notes=f"scoring rows ({scoring}) have none yet (no leak from the future)",
         ),
-        expect.ExpectColumnMeanToBeBetween(column=target, min_value=cfg.target.mean[0], max_value=cfg.target.mean[1]),
+        expect.ExpectColumnMeanToBeBetween(
+            column=target,
+            min_value=cfg.target.mean[0],
+            max_value=cfg.target.mean[1],
+            meta={"param": f"validate.target.mean = [{cfg.target.mean[0]:g}, {cfg.target.mean[1]:g}]"},
+        ),
     ]
     # ExpectColumnQuantileValuesToBeBetween cannot be used: in great_expectations 1.24.1 its
     # result holds numpy booleans that the results store fails to serialise (TypeError), so
     # the whole validation run dies. Its equivalent with `mostly`: the q-quantile is at most
     # `high` when a share q of the values is at most `high`, and at least `low` when a share
     # 1 - q of the values is at least `low`.
+    observed = dict(target_quantiles or {})
     for q, (low, high) in sorted(cfg.target.quantiles.items()):
+        seen = {"observed": f"quantile {q:g} = {observed[q]:.6g}"} if q in observed else {}
         out.append(
             expect.ExpectColumnValuesToBeBetween(
-                column=target, max_value=high, mostly=q, notes=f"quantile {q:g} of {target} <= {high:g}"
+                column=target,
+                max_value=high,
+                mostly=q,
+                notes=f"quantile {q:g} of {target} <= {high:g}",
+                meta={"param": f"validate.target.quantiles.{q:g} high = {high:g}", **seen},
             )
         )
         out.append(
             expect.ExpectColumnValuesToBeBetween(
-                column=target, min_value=low, mostly=round(1.0 - q, 6), notes=f"quantile {q:g} of {target} >= {low:g}"
+                column=target,
+                min_value=low,
+                mostly=round(1.0 - q, 6),
+                notes=f"quantile {q:g} of {target} >= {low:g}",
+                meta={"param": f"validate.target.quantiles.{q:g} low = {low:g}", **seen},
             )
         )
     return _suite("features", out)

@@ -22,7 +22,7 @@ from tests.data.test_validate import CLIENT, run_stages, stage_params
 from tests.unit.test_extract import ROOT, copy_source
 from tests.unit.test_load_hopsworks import cluster  # noqa: F401  (the fixture)
 
-STAGES = ("extract", "transform", "load", "validate")
+STAGES = ("fingerprint", "extract", "transform", "load", "validate")
 REJECTED = f"UPDATE clients SET region = 'Atlantis' WHERE client_id = {CLIENT}"  # an unknown category
 
 

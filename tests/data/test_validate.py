@@ -74,6 +74,7 @@ def stage_params(params: dict[str, Any], folder: Path, source: Path) -> dict[str
     out["paths"].update(
         {
             "source_db": str(source),
+            "source_fingerprint": str(folder / "source.fingerprint.json"),
             "raw": str(folder / "raw"),
             "features": str(folder / "interim" / "client_features.parquet"),
             "staging": str(folder / "staging" / "client_features"),
@@ -103,7 +104,9 @@ def pipeline(params, small_source, tmp_path, monkeypatch) -> Callable[..., Outco
     monkeypatch.chdir(ROOT)  # the SQL files are named relative to the repository
     monkeypatch.delenv("MEDCOST_SOURCE_URL", raising=False)
 
-    def run(*statements: str, stages: tuple[str, ...] = ("extract", "transform", "load", "validate")) -> Outcome:
+    def run(
+        *statements: str, stages: tuple[str, ...] = ("fingerprint", "extract", "transform", "load", "validate")
+    ) -> Outcome:
         url = copy_source(small_source, tmp_path, *statements)
         stage = stage_params(params, tmp_path / "out", Path(url.removeprefix("sqlite:///")))
         error = None
@@ -209,7 +212,8 @@ def test_a_negative_amount_stops_the_stage_with_one_line_and_no_noise(pipeline, 
     import yaml
 
     _, _, stage = pipeline(
-        f"UPDATE claims SET amount = -5 WHERE claim_id = {FIRST_CLAIM}", stages=("extract", "transform", "load")
+        f"UPDATE claims SET amount = -5 WHERE claim_id = {FIRST_CLAIM}",
+        stages=("fingerprint", "extract", "transform", "load"),
     )
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(stage))
     run = subprocess.run(
@@ -222,7 +226,7 @@ def test_a_negative_amount_stops_the_stage_with_one_line_and_no_noise(pipeline, 
     assert run.returncode == 1, run.stderr
     error = run.stderr.strip().splitlines()[-1]
     assert error.startswith(
-        "error: validate: 1 expectation(s) failed: "
+        "error: validate: snapshot rejected (nothing published yet): 1 expectation(s) failed: "
         "claims.amount expect_column_values_to_be_between (1 row(s), e.g. -5.0) | see "
     )
     assert (
@@ -241,7 +245,7 @@ def test_a_null_client_key_is_caught(pipeline, models, small_source):
     with sqlite3.connect(small_source["path"]) as con:
         client = con.execute(f"SELECT {CLIENT}").fetchone()[0]
     statements = [*UNCONSTRAINED_CLIENTS, f"UPDATE clients SET client_id = NULL WHERE client_id = {client}"]
-    error, _, stage = pipeline(*statements, stages=("extract",))
+    error, _, stage = pipeline(*statements, stages=("fingerprint", "extract"))
     assert error is None
     extract, transform, cfg = models
     raw = Path(stage["paths"]["raw"])
@@ -270,7 +274,38 @@ def test_amounts_multiplied_by_100_move_the_target_out_of_bounds(pipeline):
     error, report, _ = pipeline("UPDATE claims SET amount = amount * 100")
     assert error is not None and report is not None
     failure(report, "features", "target_cost", "expect_column_mean_to_be_between")
-    assert all(name == "features" for name, _, _ in failures(report)), failures(report)
+    # ... and the largest claims pass validate.max_claim_amount; nothing else is blamed
+    failure(report, "claims", "amount", "expect_column_values_to_be_between")
+    assert {(name, column) for name, column, _ in failures(report)} == {
+        ("features", "target_cost"),
+        ("claims", "amount"),
+    }
+
+
+# a claim paid in 2024 (a history year of the training and the scoring rows): no target is touched
+HISTORY_CLAIM = "(SELECT min(claim_id) FROM claims WHERE paid_date >= '2024-01-01' AND paid_date < '2024-07-01')"
+
+
+def test_a_billion_dollar_history_claim_breaks_the_absolute_bounds_named_by_their_params(pipeline):
+    error, report, _ = pipeline(f"UPDATE claims SET amount = 1000000000 WHERE claim_id = {HISTORY_CLAIM}")
+    assert error is not None and report is not None
+    amount = failure(report, "claims", "amount", "expect_column_values_to_be_between")
+    assert amount.param == "validate.max_claim_amount = 1e+07" and amount.examples == [1e9]
+    costs = {f.column for f in report.suites["features"].failures if f.param == "validate.max_history_cost = 5e+07"}
+    assert "cost_prev2" in costs or "cost_prev1" in costs, report.suites["features"].failures
+    message = str(error)
+    assert (
+        "claims.amount expect_column_values_to_be_between (1 row(s), e.g. 1000000000.0; bound validate.max_claim_amount = 1e+07)"
+        in message
+    )
+
+
+def test_a_target_quantile_bound_names_its_param_the_bound_and_the_observed_value(pipeline):
+    error, report, _ = pipeline("UPDATE claims SET amount = amount * 100")
+    assert error is not None and report is not None
+    shown = [validate.describe_failure(f, "features") for f in report.suites["features"].failures]
+    quantile = [line for line in shown if "validate.target.quantiles.0.9 high = 200000" in line]
+    assert quantile and "observed quantile 0.9 = " in quantile[0], shown
 
 
 # ----------------------------------------------------------------------------- corruptions the extract stops
@@ -338,7 +373,8 @@ def test_a_corruption_the_extract_stops_is_caught_by_the_suites_too(
     report = validate.run_suites(validate.raw_batches(extract, transform, cfg, *source_frames(url, extract)))
     assert not report.success
     assert failure(report, *expected).observed == observed
-    assert validate.failure_message(report).startswith(f"{len(failures(report))} expectation(s) failed")
+    failed = sum(len(suite.failures) for suite in report.suites.values())
+    assert validate.failure_message(report).startswith(f"{failed} expectation(s) failed")
 
 
 # ----------------------------------------------------------------------------- validations about the validation

@@ -87,11 +87,12 @@ class ExpectationFailure(Contract):
     observed: Any = None
     where: str | None = None
     error: str | None = None
+    param: str | None = None  # the params key that set the bound, with its value
 
     @model_serializer(mode="wrap")
     def _drop_empty(self, handler: Any) -> dict[str, Any]:
         data: dict[str, Any] = handler(self)
-        optional = ("unexpected_percent", "examples", "observed", "where", "error")
+        optional = ("unexpected_percent", "examples", "observed", "where", "error", "param")
         return {k: v for k, v in data.items() if not (k in optional and v is None)}
 
 
