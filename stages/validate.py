@@ -21,6 +21,8 @@ from medcost.validate import (
     failure_message,
     features_batch,
     log_failures,
+    profile_batch,
+    profile_snapshot,
     raw_batches,
     read_raw,
     run_suites,
@@ -38,15 +40,13 @@ def main(params: dict[str, Any], args: argparse.Namespace) -> None:
     extracted = read_contract(catalog.extract_metrics, ExtractMetrics, made_by="extract")
     receipt, features = read_staged(catalog.load_receipt, open_staging(load, catalog.staging))
     previous = read_contract(catalog.published, PublishedSnapshot) if catalog.published.exists() else None
-    batches = raw_batches(
-        extract,
-        transform,
-        cfg,
-        read_raw(catalog.raw_table("clients")),
-        read_raw(catalog.raw_table("claims")),
-        extracted,
-    )
+    clients, claims = read_raw(catalog.raw_table("clients")), read_raw(catalog.raw_table("claims"))
+    batches = raw_batches(extract, transform, cfg, clients, claims, extracted)
     batches.append(features_batch(extract, transform, cfg, features, receipt, extracted))
+    profile = profile_snapshot(clients, claims, extract, transform)
+    compared = profile_batch(previous.profile if previous else None, profile, cfg.profile)
+    if compared is not None:  # the first snapshot is the reference of the next one
+        batches.append(compared)
     snapshot = dt.datetime(extract.as_of.year, extract.as_of.month, extract.as_of.day, tzinfo=dt.UTC)
     report = run_suites(batches, docs_dir=catalog.data_docs, examples=cfg.examples, run_time=snapshot)
     write_report(catalog.validation_report, report)  # on failure too: people read why
@@ -55,7 +55,8 @@ def main(params: dict[str, Any], args: argparse.Namespace) -> None:
         kept = f"published version {previous.receipt.version} kept" if previous else "nothing published yet"
         raise MedcostError(f"snapshot rejected ({kept}): {failure_message(report, catalog.data_docs)}")
     published = publish(open_published(load, catalog.lakehouse), features, receipt)
-    write_contract(catalog.published, PublishedSnapshot(receipt=published, as_of=extract.as_of.isoformat()))
+    accepted = PublishedSnapshot(receipt=published, as_of=extract.as_of.isoformat(), profile=profile)
+    write_contract(catalog.published, accepted, digits=None)  # the profile is compared exactly
 
 
 if __name__ == "__main__":

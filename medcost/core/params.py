@@ -7,22 +7,15 @@ A wrong type or an out-of-range value becomes one line naming the param, e.g.
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from medcost.core.errors import MedcostError, one_line
-from medcost.core.params_errors import describe
+from medcost.core.params_base import Section, read_params, section
+
+__all__ = ["Section", "read_params", "section"]  # and the section models below
 
 ColumnType = Literal["int", "float", "str", "bool", "date"]
-
-
-class Section(BaseModel):
-    """Base for a params section: unknown keys are errors (they are usually typos)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class PathsParams(Section):
@@ -234,6 +227,16 @@ class TargetBounds(Section):
         return self
 
 
+class ProfileTolerances(Section):
+    """validate.profile: how far a snapshot may move from the last accepted one."""
+
+    max_count_change: float = Field(gt=0.0)  # relative: rows per table and per paid year, claims per client-year
+    max_rate_change: float = Field(gt=0.0, le=1.0)  # absolute: flag rates, category shares, claimant share, null rates
+    max_amount_change: float = Field(
+        gt=0.0
+    )  # relative: mean and upper quantiles of claim amounts per year and category
+
+
 class ValidateParams(Section):
     """validate: Great Expectations suites on the raw extract and the loaded feature table."""
 
@@ -242,6 +245,7 @@ class ValidateParams(Section):
     raw_out_of_range_rate: float = Field(ge=0.0, le=1.0)  # raw values outside transform.valid_ranges (entry errors)
     age: tuple[float, float]  # plausible ages (features.age; raw birth dates follow)
     max_payment_lag_days: int = Field(ge=0, le=3650)  # a claim paid in the window may be serviced this much earlier
+    profile: ProfileTolerances
     max_claim_amount: float = Field(gt=0.0)  # no real single claim is above this ($)
     max_history_cost: float = Field(
         gt=0.0
@@ -286,30 +290,3 @@ class PredictParams(Section):
     """predict: publish the champion's predictions, only from an accepted snapshot whose drift verdict passed."""
 
     allow_drift: bool  # publish even though the drift verdict failed (recorded in metrics/predict.json)
-
-
-S = TypeVar("S", bound=BaseModel)
-
-
-def read_params(path: str | Path = "params.yaml") -> dict[str, Any]:
-    """The params file as a mapping of sections (each section is checked by :func:`section`)."""
-    try:
-        with open(path) as fh:
-            params = yaml.safe_load(fh)
-    except FileNotFoundError:
-        raise MedcostError(f"{path}: file not found") from None
-    except yaml.YAMLError as exc:
-        raise MedcostError(f"{path}: not valid YAML: {one_line(str(exc))}") from None
-    if not isinstance(params, dict):
-        raise MedcostError(f"{path}: expected a mapping of sections")
-    return params
-
-
-def section(params: dict[str, Any], name: str, model: type[S], source: str = "params.yaml") -> S:
-    """Validate one section of params against its model; raise a one-line MedcostError."""
-    if name not in params:
-        raise MedcostError(f"{source}: section '{name}' is missing")
-    try:
-        return model.model_validate(params[name])
-    except ValidationError as exc:
-        raise MedcostError(describe(name, model, exc, source)) from None

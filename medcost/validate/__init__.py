@@ -16,11 +16,13 @@ from medcost.validate.frames import (
     read_raw,
     typed_frame,
 )
+from medcost.validate.profile import FIRST_RUN_MESSAGE, profile_batch, profile_snapshot
 from medcost.validate.report import describe_failure, failure_message, log_failures, write_report
 from medcost.validate.run import Batch, features_batch, raw_batches, run_suites
 from medcost.validate.suites import claims_clients_suite, claims_suite, clients_suite, features_suite
 
 __all__ = [
+    "FIRST_RUN_MESSAGE",
     "PANDAS_TYPES",
     "RELATION_COLUMN",
     "Batch",
@@ -36,6 +38,8 @@ __all__ = [
     "features_batch",
     "features_suite",
     "log_failures",
+    "profile_batch",
+    "profile_snapshot",
     "raw_batches",
     "read_raw",
     "run_suites",

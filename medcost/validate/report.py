@@ -45,8 +45,8 @@ def describe_failure(failure: ExpectationFailure, suite: str) -> str:
         detail += f", where {failure.where}"
     if failure.param:
         detail += f"; bound {failure.param}"
-        if failure.observed is not None and failure.unexpected_count is not None:
-            detail += f", observed {failure.observed}"
+        if isinstance(failure.observed, str) and failure.unexpected_count is not None:
+            detail += f", {failure.observed}"  # what the param's bound was measured against (meta)
     return f"{where} {failure.expectation} ({detail})"
 
 

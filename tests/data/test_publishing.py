@@ -19,7 +19,7 @@ from medcost.core.contracts import LoadReceipt, PublishedSnapshot, read_contract
 from medcost.core.errors import MedcostError
 from medcost.load import STAGING_SUFFIX
 from tests.data.test_validate import CLIENT, run_stages, stage_params
-from tests.unit.test_extract import ROOT, copy_source
+from tests.unit.test_extract import copy_source
 from tests.unit.test_load_hopsworks import cluster  # noqa: F401  (the fixture)
 
 STAGES = ("fingerprint", "extract", "transform", "load", "validate")
@@ -27,17 +27,11 @@ REJECTED = f"UPDATE clients SET region = 'Atlantis' WHERE client_id = {CLIENT}" 
 
 
 def run(params: dict[str, Any], small_source: dict[str, Any], folder: Path, *statements: str) -> dict[str, Any]:
-    (folder / "source").mkdir(exist_ok=True)
+    (folder / "source").mkdir(parents=True, exist_ok=True)
     url = copy_source(small_source, folder / "source", *statements)
     stage = stage_params(params, folder / "out", Path(url.removeprefix("sqlite:///")))
     run_stages(stage, *STAGES)
     return stage
-
-
-@pytest.fixture()
-def workspace(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(ROOT)  # the SQL files are named relative to the repository
-    monkeypatch.delenv("MEDCOST_SOURCE_URL", raising=False)
 
 
 def delta_state(path: str) -> tuple[int, pd.DataFrame]:

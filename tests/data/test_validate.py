@@ -305,7 +305,7 @@ def test_a_target_quantile_bound_names_its_param_the_bound_and_the_observed_valu
     assert error is not None and report is not None
     shown = [validate.describe_failure(f, "features") for f in report.suites["features"].failures]
     quantile = [line for line in shown if "validate.target.quantiles.0.9 high = 200000" in line]
-    assert quantile and "observed quantile 0.9 = " in quantile[0], shown
+    assert quantile and ", quantile 0.9 = " in quantile[0], shown
 
 
 # ----------------------------------------------------------------------------- corruptions the extract stops

@@ -36,6 +36,7 @@ from medcost.core.contracts.models import (
     QualityVerdict,
     TrainScores,
 )
+from medcost.core.contracts.profile import ProfileMeasure, SnapshotProfile
 from medcost.core.contracts.registry import (
     PredictedCost,
     PredictSummary,
@@ -46,6 +47,8 @@ from medcost.core.contracts.registry import (
 )
 
 __all__ = [
+    "ProfileMeasure",
+    "SnapshotProfile",
     "SourceFingerprint",
     "TableFingerprint",
     "Contract",

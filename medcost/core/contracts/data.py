@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import Field, model_serializer, model_validator
 
 from medcost.core.contracts.base import Contract
+from medcost.core.contracts.profile import SnapshotProfile
 
 # ------------------------------------------------------------------ extract -> validate
 
@@ -60,7 +61,7 @@ class PublishedSnapshot(Contract):
 
     receipt: LoadReceipt  # the published table's version, rows and content hash
     as_of: str  # the snapshot date (extract.as_of) of the accepted extract
-    profile: Any = None  # None: published before profiles were kept
+    profile: SnapshotProfile | None = None  # None: published before profiles were kept
 
 
 class SplitSummary(Contract):
