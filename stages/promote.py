@@ -9,7 +9,15 @@ from typing import Any, TypeVar
 import yaml
 
 from medcost.core.catalog import Catalog
-from medcost.core.contracts import Contract, DriftSummary, Evaluation, QualityVerdict, read_contract, write_contract
+from medcost.core.contracts import (
+    Contract,
+    DriftSummary,
+    Evaluation,
+    PromotionDecision,
+    QualityVerdict,
+    read_contract,
+    write_contract,
+)
 from medcost.core.entry import run_stage
 from medcost.core.features import FeatureSpec
 from medcost.core.io import read_parquet
@@ -81,12 +89,16 @@ def main(params: dict[str, Any], args: argparse.Namespace) -> None:
         seed=cfg.seed,
         allow_uncommitted=cfg.allow_uncommitted,
     )
+
+    def publish(decision: PromotionDecision) -> None:
+        write_contract(catalog.promotion_decision, decision)
+        event = promotion_event(decision.model_dump())
+        if event:
+            notify(event, timeout=cfg.webhook_timeout_seconds)
+
     uri = tracking_uri()
-    decision = promote(promotion, uri, default_artifact_location(uri))
-    write_contract(catalog.promotion_decision, decision)
-    event = promotion_event(decision.model_dump())
-    if event:
-        notify(event, timeout=cfg.webhook_timeout_seconds)
+    # published before promote clears its plan: a rerun after a crash publishes the same decision
+    promote(promotion, uri, default_artifact_location(uri), publish=publish)
 
 
 if __name__ == "__main__":

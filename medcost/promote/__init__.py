@@ -28,7 +28,9 @@ Modules: :mod:`~medcost.promote.session` (tracking store, client, lock),
 :mod:`~medcost.promote.signature` (model inputs), :mod:`~medcost.promote.lineage` (tags),
 :mod:`~medcost.promote.decision` (verdicts, candidate, crown or not),
 :mod:`~medcost.promote.significance` (the paired bootstrap comparison with the champion),
-:mod:`~medcost.promote.registry` (log, register, move aliases) and
+:mod:`~medcost.promote.registry` (log, register, move aliases),
+:mod:`~medcost.promote.plan` (the decision recorded before any move, so a rerun after a crash
+completes it), :mod:`~medcost.promote.moves` (the idempotent moves; resuming) and
 :mod:`~medcost.promote.versions` (look up versions, roll back, status). The command line
 (``python -m medcost.registry status|rollback``) is the :mod:`medcost.registry` tool.
 """

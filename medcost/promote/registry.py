@@ -3,13 +3,20 @@
 Each distinct model file (its sha256, the version tag ``model_sha256``) is one version;
 promoting the same file again registers nothing and logs no new run, it re-applies the
 verdicts to the existing version. See :mod:`medcost.promote` for the lifecycle.
+
+Crash-safe: the decision is recorded first (:mod:`~medcost.promote.plan`), the moves are
+idempotent and a rerun completes an interrupted promote (:mod:`~medcost.promote.moves`).
+Crash points for tests (``MEDCOST_FAULT=promote:<point>``, :mod:`medcost.core.faults`), in
+order: ``after_plan``, ``after_run`` (run started), ``after_log`` (model logged, run ended),
+``after_register``, ``after_version_tags`` (an existing version retagged), ``after_challenger``,
+``after_previous``, ``after_champion``, ``after_tags`` (lifecycle), ``after_publish``.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,20 +25,20 @@ import pandas as pd
 
 from medcost.core.contracts import PromotionDecision, RmseImprovement, RmsePair
 from medcost.core.errors import MedcostError, summarise
+from medcost.core.faults import crash_point
 from medcost.core.features import FeatureSpec
 from medcost.core.metrics import rmse
 from medcost.core.numbers import round_floats
 from medcost.core.secrets import redact
-from medcost.promote.decision import Verdicts, decide
+from medcost.promote.decision import Verdicts
 from medcost.promote.lineage import Lineage, flatten, git_tags, lineage_from_tags, verdict_tags
+from medcost.promote.moves import apply_plan, end_interrupted_runs, settle_pending
+from medcost.promote.plan import PromotePlan, clear_plan, request_digest, write_plan
 from medcost.promote.session import (
     ACTIVE,
     ARCHIVED,
-    CHALLENGER,
     CHAMPION,
-    PREVIOUS,
     REASON_GATES,
-    REASON_ROLLBACK,
     TAG_ARCHIVED_REASON,
     TAG_LIFECYCLE,
     mlflow_session,
@@ -85,8 +92,17 @@ class Promotion:
     allow_uncommitted: bool = False  # may a model from a dirty tree or `dvc exp run` become champion?
 
 
-def promote(p: Promotion, uri: str, artifact_location: str | None = None) -> PromotionDecision:
-    """Log, register and maybe crown ``p``'s model; return the decision (deterministic fields only)."""
+def promote(
+    p: Promotion,
+    uri: str,
+    artifact_location: str | None = None,
+    publish: Callable[[PromotionDecision], None] | None = None,
+) -> PromotionDecision:
+    """Log, register and maybe crown ``p``'s model; return the decision (deterministic fields only).
+
+    ``publish(decision)`` (write metrics/promotion.json, notify) runs before the plan is cleared,
+    so a rerun after a crash at any point publishes what one uninterrupted run publishes.
+    """
     types = input_types(p.model, p.spec)
     if p.spec.target not in p.test.columns:
         raise MedcostError(f"test set: target column {p.spec.target} missing")
@@ -95,77 +111,110 @@ def promote(p: Promotion, uri: str, artifact_location: str | None = None) -> Pro
     candidate_predictions = np.asarray(p.model.predict(x_test), dtype="float64").ravel()
     candidate_rmse = rmse(y_test, candidate_predictions)
     log.info("candidate %s (sha256 %s): test RMSE %.6g", p.candidate, p.model_sha256[:12], candidate_rmse)
-    passed = p.verdicts.passed
+    request = request_digest(_inputs(p, candidate_rmse), p.test)
 
     with registry_lock(uri), mlflow_session(uri) as client:
-        before = current_aliases(client, p.model_name)
+        if not model_exists(client, p.model_name):  # it holds the plan
+            client.create_registered_model(p.model_name, description=MODEL_DESCRIPTION)
+        plan = settle_pending(client, p.model_name, request)
+        resumed = plan is not None
+        if plan is None:
+            plan = _plan(client, p, request, y_test, candidate_predictions, candidate_rmse)
+            write_plan(client, p.model_name, plan)
+            crash_point("promote", "after_plan")
         existing = find_version(client, p.model_name, p.model_sha256)
-        champion = before.get(CHAMPION)
-
-        registered = existing is None
-        archived_reason: str | None = None
-        recorded = p.lineage  # the version's lineage, as its tags record it
-        uncommitted = p.lineage.uncommitted()
         if existing is None:
+            if resumed:
+                end_interrupted_runs(client, p.experiment, p.model_sha256)
             version = _log_and_register(client, p, types, x_test, candidate_rmse, artifact_location)
+            crash_point("promote", "after_register")
         else:
             version = int(existing.version)
-            if existing.tags.get(TAG_LIFECYCLE) == ARCHIVED:
-                archived_reason = existing.tags.get(TAG_ARCHIVED_REASON)
-            log.info("model file already registered as %s version %d: no new version", p.model_name, version)
-            retag = verdict_tags(p.verdicts, candidate_rmse)
-            recorded = lineage_from_tags(existing.tags)
-            if uncommitted is None and recorded.dirty is not False:
-                # first promoted from a commit (an experiment applied and committed): now traceable to it.
-                # A clean version keeps its commit, so reruns after later commits write the same decision.
-                retag.update(git_tags(p.lineage))
-                recorded = replace(recorded, commit=p.lineage.commit, dirty=False)
-            uncommitted = p.lineage.uncommitted(trained=recorded.dirty is not False)
-            for key, value in retag.items():
-                client.set_model_version_tag(p.model_name, str(version), key, value)
+        lifecycle = apply_plan(client, p.model_name, version, plan)
+        decision = _decision(p, uri, plan, version, lifecycle, current_aliases(client, p.model_name))
+        if publish is not None:
+            publish(decision)
+            crash_point("promote", "after_publish")
+        clear_plan(client, p.model_name, plan.request)
+    return decision
 
-        champion_rmse, champion_error = None, None
-        improvement = RmseImprovement()
-        if champion is not None and champion != version and passed:
-            champion_predictions, champion_error = _score_version(p.model_name, champion, p.test, len(y_test))
-            if champion_predictions is not None:
-                champion_rmse = rmse(y_test, champion_predictions)
-                log.info("champion %s version %d: test RMSE %.6g", p.model_name, champion, champion_rmse)
-                improvement = paired_improvement(
-                    y_test,
-                    candidate_predictions,
-                    champion_predictions,
-                    samples=p.bootstrap_samples,
-                    confidence=p.confidence,
-                    seed=p.seed,
-                )
 
-        crowned, reasons = decide(
-            version=version,
-            verdict_passed=passed,
-            archived_reason=archived_reason,
-            champion=champion,
-            candidate_rmse=candidate_rmse,
-            champion_rmse=champion_rmse,
-            champion_error=champion_error,
-            improvement=improvement,
-            min_improvement=p.min_rmse_improvement,
-            uncommitted=uncommitted,
-            allow_uncommitted=p.allow_uncommitted,
-        )
-        lifecycle = _apply(
-            client,
-            p.model_name,
-            version,
-            registered=registered,
-            crowned=crowned,
-            verdict_passed=passed,
-            champion=champion,
-            archived_reason=archived_reason,
-        )
-        after = current_aliases(client, p.model_name)
+def _inputs(p: Promotion, candidate_rmse: float) -> dict[str, Any]:
+    """What a promote decides from, besides the registry and the test rows: equal inputs, equal request."""
+    inputs = {f.name: getattr(p, f.name) for f in fields(p) if f.name not in ("model", "test", "spec")}
+    return {**inputs, "spec": p.spec.model_dump(), "candidate_rmse": candidate_rmse}
 
-    reasons = [*p.verdicts.reasons, *reasons]
+
+def _plan(
+    client: MlflowClient,
+    p: Promotion,
+    request: str,
+    y_test: np.ndarray,
+    candidate_predictions: np.ndarray,
+    candidate_rmse: float,
+) -> PromotePlan:
+    """Decide from the registry as it is now: which version, its tags, the champion's scores."""
+    before = current_aliases(client, p.model_name)
+    existing = find_version(client, p.model_name, p.model_sha256)
+    champion = before.get(CHAMPION)
+    archived_reason: str | None = None
+    recorded = p.lineage  # the version's lineage, as its tags record it
+    uncommitted = p.lineage.uncommitted()
+    retag: dict[str, str] = {}
+    if existing is not None:
+        version = int(existing.version)
+        if existing.tags.get(TAG_LIFECYCLE) == ARCHIVED:
+            archived_reason = existing.tags.get(TAG_ARCHIVED_REASON)
+        log.info("model file already registered as %s version %d: no new version", p.model_name, version)
+        retag = verdict_tags(p.verdicts, candidate_rmse)
+        recorded = lineage_from_tags(existing.tags)
+        if uncommitted is None and recorded.dirty is not False:
+            # first promoted from a commit (an experiment applied and committed): now traceable to it.
+            # A clean version keeps its commit, so reruns after later commits write the same decision.
+            retag.update(git_tags(p.lineage))
+            recorded = replace(recorded, commit=p.lineage.commit, dirty=False)
+        uncommitted = p.lineage.uncommitted(trained=recorded.dirty is not False)
+
+    champion_rmse, champion_error = None, None
+    improvement = RmseImprovement()
+    if champion is not None and (existing is None or champion != int(existing.version)) and p.verdicts.passed:
+        champion_predictions, champion_error = _score_version(p.model_name, champion, p.test, len(y_test))
+        if champion_predictions is not None:
+            champion_rmse = rmse(y_test, champion_predictions)
+            log.info("champion %s version %d: test RMSE %.6g", p.model_name, champion, champion_rmse)
+            improvement = paired_improvement(
+                y_test,
+                candidate_predictions,
+                champion_predictions,
+                samples=p.bootstrap_samples,
+                confidence=p.confidence,
+                seed=p.seed,
+            )
+    return PromotePlan(
+        request=request,
+        model_sha256=p.model_sha256,
+        new_version=existing is None,
+        aliases_before=before,
+        archived_reason=archived_reason,
+        version_tags=retag,
+        verdict_passed=p.verdicts.passed,
+        candidate_rmse=candidate_rmse,
+        champion_rmse=champion_rmse,
+        champion_error=champion_error,
+        improvement=improvement,
+        min_improvement=p.min_rmse_improvement,
+        uncommitted=uncommitted,
+        allow_uncommitted=p.allow_uncommitted,
+        git_commit=recorded.commit,
+        git_dirty=recorded.dirty,
+        experiment=recorded.experiment,
+    )
+
+
+def _decision(
+    p: Promotion, uri: str, plan: PromotePlan, version: int, lifecycle: str, after: dict[str, int]
+) -> PromotionDecision:
+    reasons = [*p.verdicts.reasons, *plan.outcome(version)[1]]
     for reason in reasons:
         log.info("%s version %d: %s", p.model_name, version, reason)
     return PromotionDecision(
@@ -174,20 +223,20 @@ def promote(p: Promotion, uri: str, artifact_location: str | None = None) -> Pro
         candidate=p.candidate,
         model_sha256=p.model_sha256,
         version=version,
-        registered_new_version=registered,
+        registered_new_version=plan.new_version,
         lifecycle=lifecycle,
         verdicts=p.verdicts.flags(),
-        rmse=RmsePair(candidate=round_floats(candidate_rmse), champion=round_floats(champion_rmse)),
-        champion_before=champion,
+        rmse=RmsePair(candidate=round_floats(plan.candidate_rmse), champion=round_floats(plan.champion_rmse)),
+        champion_before=plan.champion,
         champion_after=after.get(CHAMPION),
-        champion_changed=after.get(CHAMPION) != champion,
-        aliases_before=before,
+        champion_changed=after.get(CHAMPION) != plan.champion,
+        aliases_before=plan.aliases_before,
         aliases_after=after,
         reasons=redact(reasons),
-        git_commit=recorded.commit,
-        git_dirty=recorded.dirty,
-        experiment=recorded.experiment,
-        improvement=RmseImprovement.model_validate(round_floats(improvement.model_dump())),
+        git_commit=plan.git_commit,
+        git_dirty=plan.git_dirty,
+        experiment=plan.experiment,
+        improvement=RmseImprovement.model_validate(round_floats(plan.improvement.model_dump())),
     )
 
 
@@ -215,6 +264,7 @@ def _log_and_register(
     with mlflow.start_run(
         experiment_id=experiment_id, run_name=f"{p.candidate}-{p.model_sha256[:12]}", tags=run_tags
     ) as run:
+        crash_point("promote", "after_run")
         mlflow.log_params({k: str(v) for k, v in flatten(redact(p.params)).items()})
         mlflow.log_metrics({**p.metrics, "promote.test_rmse": candidate_rmse})
         info = mlflow.sklearn.log_model(
@@ -233,6 +283,7 @@ def _log_and_register(
             elif path.is_file():
                 mlflow.log_artifact(str(path), artifact_path=folder)
         log.info("logged run %s in experiment '%s'", run.info.run_id, p.experiment)
+    crash_point("promote", "after_log")
 
     tags = {
         **p.tags,
@@ -262,34 +313,3 @@ def _score_version(name: str, version: int, test: pd.DataFrame, rows: int) -> tu
         log.warning("champion %s version %d cannot score the test set: %s", name, version, summarise(exc))
         return None, summarise(exc)
     return predictions, None
-
-
-def _apply(
-    client: MlflowClient,
-    name: str,
-    version: int,
-    *,
-    registered: bool,
-    crowned: bool,
-    verdict_passed: bool,
-    champion: int | None,
-    archived_reason: str | None,
-) -> str:
-    """Move the aliases and the lifecycle tag; return the version's lifecycle."""
-    v = str(version)
-    if registered:
-        client.set_registered_model_alias(name, CHALLENGER, v)
-    if crowned:
-        if champion is not None:
-            client.set_registered_model_alias(name, PREVIOUS, str(champion))
-        client.set_registered_model_alias(name, CHAMPION, v)
-    if not verdict_passed and champion != version:
-        client.set_model_version_tag(name, v, TAG_LIFECYCLE, ARCHIVED)
-        if archived_reason != REASON_ROLLBACK:
-            client.set_model_version_tag(name, v, TAG_ARCHIVED_REASON, REASON_GATES)
-        return ARCHIVED
-    if verdict_passed and archived_reason == REASON_GATES:  # passes now: back in the race
-        client.set_model_version_tag(name, v, TAG_LIFECYCLE, ACTIVE)
-        client.delete_model_version_tag(name, v, TAG_ARCHIVED_REASON)
-        return ACTIVE
-    return ARCHIVED if archived_reason else ACTIVE

@@ -31,6 +31,7 @@ ARTIFACT_DIR = "mlruns"
 TAG_SHA = "model_sha256"
 TAG_LIFECYCLE = "lifecycle"
 TAG_ARCHIVED_REASON = "archived_reason"
+TAG_PENDING = "promote.pending"  # registered model tag: the plan of an unfinished promote (medcost.promote.plan)
 ACTIVE = "active"
 ARCHIVED = "archived"
 REASON_GATES = "gates"

@@ -15,6 +15,7 @@ from medcost.promote.session import (
     REASON_ROLLBACK,
     TAG_ARCHIVED_REASON,
     TAG_LIFECYCLE,
+    TAG_PENDING,
     TAG_SHA,
 )
 
@@ -68,6 +69,11 @@ def rollback(client: MlflowClient, name: str, uri: str) -> dict[str, Any]:
     """Move ``champion`` to the version holding ``previous``; archive the one rolled back from; drop ``previous``."""
     if not model_exists(client, name):
         raise MedcostError(f"rollback: no registered model '{name}' in {mask_url(uri)}: run promote first")
+    if TAG_PENDING in (client.get_registered_model(name).tags or {}):
+        raise MedcostError(
+            f"rollback: a promote of '{name}' was interrupted and its moves are unfinished "
+            f"(registered model tag '{TAG_PENDING}'): rerun promote first (dvc repro promote)"
+        )
     before = current_aliases(client, name)
     target, current = before.get(PREVIOUS), before.get(CHAMPION)
     if target is None:
