@@ -20,10 +20,11 @@ from medcost.core.contracts import (
 )
 from medcost.core.entry import run_stage
 from medcost.core.features import FeatureSpec
+from medcost.core.inputs import InputRules
 from medcost.core.io import read_parquet
 from medcost.core.model_file import load_model
 from medcost.core.notify import notify, promotion_event
-from medcost.core.params import PromoteParams, TransformParams, section
+from medcost.core.params import PromoteParams, TransformParams, ValidateParams, section
 from medcost.promote import (
     Promotion,
     choose_candidate,
@@ -51,7 +52,9 @@ def main(params: dict[str, Any], args: argparse.Namespace) -> None:
     """Log the candidate to MLflow, register a version and move the aliases; write the decision."""
     catalog = Catalog.from_params(params)
     cfg = section(params, "promote", PromoteParams)
-    spec = FeatureSpec.from_params(section(params, "transform", TransformParams))
+    transform = section(params, "transform", TransformParams)
+    spec = FeatureSpec.from_params(transform)
+    rules = InputRules.from_params(transform, section(params, "validate", ValidateParams))
     quality = read_contract(catalog.quality_verdict, QualityVerdict, made_by="validate_metrics")
     drift = _optional(catalog.drift_summary, DriftSummary, made_by="drift")
     evaluation = _optional(catalog.evaluation, Evaluation, made_by="evaluate")
@@ -81,6 +84,7 @@ def main(params: dict[str, Any], args: argparse.Namespace) -> None:
         params=sections,
         tags=lineage_tags(candidate=candidate, sha256=sha256, lineage=lineage, hashes=hashes, params=sections),
         lineage=lineage,
+        rules=rules,
         artifacts=[(folder, path) for folder, path in artifacts if path.exists()],
         min_rmse_improvement=cfg.min_rmse_improvement,
         input_example_rows=cfg.input_example_rows,

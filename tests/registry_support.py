@@ -41,7 +41,8 @@ from medcost.core.contracts import (
     write_contract,
 )
 from medcost.core.features import FeatureSpec
-from medcost.core.params import TrainLinearParams, TrainTreeParams, TransformParams, section
+from medcost.core.inputs import InputRules
+from medcost.core.params import TrainLinearParams, TrainTreeParams, TransformParams, ValidateParams, section
 from medcost.train import build_linear_pipeline, build_tree_pipeline, fit
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,13 +58,31 @@ def feature_spec() -> FeatureSpec:
     return FeatureSpec.from_params(section(repo_params(), "transform", TransformParams))
 
 
+def input_rules() -> InputRules:
+    """The input rules the repository's params declare (what promote logs with each version)."""
+    params = repo_params()
+    return InputRules.from_params(
+        section(params, "transform", TransformParams), section(params, "validate", ValidateParams)
+    )
+
+
 def make_frame(n: int, seed: int, year: int = 2025, target: bool = True) -> pd.DataFrame:
-    """A feature frame with the project's real columns: NaN in numerics, None in categoricals."""
-    spec = feature_spec()
+    """A feature frame with the project's real columns: NaN in numerics, None in categoricals.
+
+    Every value is within the params' input rules (flags 0/1, bounded columns uniform within
+    their bounds, the claim history non-negative); the target follows the claim history.
+    """
+    spec, rules = feature_spec(), input_rules()
     rng = np.random.default_rng(seed)
     frame = pd.DataFrame({"client_id": np.arange(1, n + 1, dtype="int64"), "year": np.full(n, year, dtype="int64")})
     for i, name in enumerate(spec.numeric):
-        values = rng.gamma(1.0 + i % 3, 100.0 * (1 + i % 4), n)
+        rule = rules.columns[name]
+        if rule.allowed is not None:
+            values = rng.choice(rule.allowed, n)
+        elif rule.low is not None and rule.high is not None:
+            values = rng.uniform(rule.low, rule.high, n)
+        else:
+            values = rng.gamma(1.0 + i % 3, 100.0 * (1 + i % 4), n)
         values[rng.random(n) < 0.05] = np.nan
         frame[name] = values
     choices = {
@@ -75,7 +94,7 @@ def make_frame(n: int, seed: int, year: int = 2025, target: bool = True) -> pd.D
         labels = rng.choice(choices.get(name, ["a", "b", "c"]), n).astype(object)
         labels[rng.random(n) < 0.05] = None
         frame[name] = labels
-    signal = np.nan_to_num(frame[spec.numeric[:6]].to_numpy()).sum(axis=1)
+    signal = np.nan_to_num(frame[spec.history[:6]].to_numpy()).sum(axis=1)
     frame[spec.target] = signal + rng.gamma(0.5, 300.0, n) if target else np.nan
     return frame
 
@@ -195,6 +214,7 @@ def promotion(
             params={"train_tree": {"max_iter": 30}},
         ),
         lineage=lineage,
+        rules=input_rules(),
         **extra,
     )
 

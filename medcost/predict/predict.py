@@ -3,8 +3,10 @@
 The champion is resolved once (alias -> version number) and that exact version is loaded
 (``models:/<name>/<version>``, the same model as ``models:/<name>@champion``), so the version
 written beside each prediction is the one that made it, even if the alias moves meanwhile.
-Inputs go through the model's own signature (the columns and types it was logged with),
-exactly as ``mlflow models serve`` does, so the batch and the REST endpoint agree.
+Inputs go through the model's own signature (the columns and types it was logged with) and
+its input rules (:mod:`medcost.core.inputs`, stored with the model), exactly as the REST
+server does, so the batch and the endpoint agree: a row the champion rejects fails the run
+with one line naming the count, the first client and its reasons, and nothing is published.
 
 The predictions are upserted into a Delta table on (client key, model_version) through
 load's one Delta upsert: rerunning with the same champion gives the same table, and each
@@ -23,9 +25,11 @@ import pandas as pd
 
 from medcost.core.contracts import PredictedCost, PredictSummary, PromotionDecision
 from medcost.core.errors import MedcostError
+from medcost.core.inputs import first_rejection
 from medcost.core.secrets import mask_url
+from medcost.core.served_model import served_rules
 from medcost.load import upsert_delta
-from medcost.promote import CHAMPION, champion_version, current_aliases, mlflow_session, pyfunc_predict
+from medcost.promote import CHAMPION, champion_version, current_aliases, mlflow_session, pyfunc_answers
 
 if TYPE_CHECKING:
     from mlflow.pyfunc import PyFuncModel
@@ -57,7 +61,8 @@ def load_champion(name: str, uri: str, decision: PromotionDecision | None = None
     """The champion of registered model ``name`` (pyfunc) and its version number.
 
     Without a champion the error says why, from promote's last ``decision`` (metrics/promotion.json)
-    when there is one, else that promote has to run first.
+    when there is one, else that promote has to run first. A champion logged without input
+    rules (a plain pipeline, registered before medcost checked inputs) is refused.
     """
     with mlflow_session(uri) as client:
         if decision is not None and CHAMPION not in current_aliases(client, name):
@@ -68,6 +73,12 @@ def load_champion(name: str, uri: str, decision: PromotionDecision | None = None
         import mlflow.pyfunc
 
         model = mlflow.pyfunc.load_model(f"models:/{name}/{version}")
+    if served_rules(model) is None:
+        raise MedcostError(
+            f"champion {name} version {version} was registered without input checks (a plain pipeline, "
+            "before medcost checked each row): promote into a new tracking store (MLFLOW_TRACKING_URI, or "
+            "move mlflow.db and mlruns/ away) with dvc repro -s -f promote"
+        )
     log.info("loaded %s version %d (alias champion)", name, version)
     return model, version
 
@@ -83,9 +94,18 @@ def predict_frame(
         raise MedcostError("scoring snapshot: no rows to predict")
     if frame.duplicated(list(key)).any():
         raise MedcostError(f"scoring snapshot: duplicate keys ({', '.join(key)})")
-    predicted = pyfunc_predict(model, frame)
-    if len(predicted) != len(frame):
-        raise MedcostError(f"model returned {len(predicted)} predictions for {len(frame)} rows")
+    answers = pyfunc_answers(model, frame, "scoring snapshot")
+    if len(answers) != len(frame):
+        raise MedcostError(f"model returned {len(answers)} predictions for {len(frame)} rows")
+    rejected = first_rejection(list(answers["error"]))
+    if rejected is not None:
+        count, first, why = rejected
+        client = ", ".join(f"{c}={frame[c].iloc[first]}" for c in key)
+        raise MedcostError(
+            f"scoring snapshot: the champion's input checks reject {count} of {len(frame)} rows; "
+            f"the first ({client}): {why}"
+        )
+    predicted = answers["predicted_cost"].to_numpy()
     if not np.isfinite(predicted).all():
         raise MedcostError(f"model returned {int((~np.isfinite(predicted)).sum())} non-finite prediction(s)")
     out = frame[list(key)].reset_index(drop=True).copy()

@@ -25,7 +25,8 @@ Every version carries its lineage as tags: git commit and ``git_dirty``, the DVC
 the DVC experiment name when run by ``dvc exp run``.
 
 Modules: :mod:`~medcost.promote.session` (tracking store, client, lock),
-:mod:`~medcost.promote.signature` (model inputs), :mod:`~medcost.promote.lineage` (tags),
+:mod:`~medcost.promote.signature` (model inputs and answers),
+:mod:`~medcost.promote.served` (log a version as the checking served model), :mod:`~medcost.promote.lineage` (tags),
 :mod:`~medcost.promote.decision` (verdicts, candidate, crown or not),
 :mod:`~medcost.promote.significance` (the paired bootstrap comparison with the champion),
 :mod:`~medcost.promote.registry` (log, register, move aliases),
@@ -52,6 +53,7 @@ from medcost.promote.lineage import (
     verdict_tags,
 )
 from medcost.promote.registry import MODEL_DESCRIPTION, Promotion, promote
+from medcost.promote.served import log_served_model
 from medcost.promote.session import (
     ACTIVE,
     ALIASES,
@@ -73,6 +75,7 @@ from medcost.promote.signature import (
     coerce_inputs,
     input_types,
     model_signature,
+    pyfunc_answers,
     pyfunc_input_types,
     pyfunc_predict,
     skops_trusted_types,
@@ -112,11 +115,13 @@ __all__ = [
     "is_significant",
     "lineage_from_tags",
     "lineage_tags",
+    "log_served_model",
     "mlflow_session",
     "model_exists",
     "model_signature",
     "paired_improvement",
     "promote",
+    "pyfunc_answers",
     "pyfunc_input_types",
     "pyfunc_predict",
     "quiet_mlflow",

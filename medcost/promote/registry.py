@@ -27,6 +27,7 @@ from medcost.core.contracts import PromotionDecision, RmseImprovement, RmsePair
 from medcost.core.errors import MedcostError, summarise
 from medcost.core.faults import crash_point
 from medcost.core.features import FeatureSpec
+from medcost.core.inputs import InputRules
 from medcost.core.metrics import rmse
 from medcost.core.numbers import round_floats
 from medcost.core.secrets import redact
@@ -34,6 +35,7 @@ from medcost.promote.decision import Verdicts
 from medcost.promote.lineage import Lineage, flatten, git_tags, lineage_from_tags, verdict_tags
 from medcost.promote.moves import apply_plan, end_interrupted_runs, settle_pending
 from medcost.promote.plan import PromotePlan, clear_plan, request_digest, write_plan
+from medcost.promote.served import log_served_model
 from medcost.promote.session import (
     ACTIVE,
     ARCHIVED,
@@ -45,13 +47,7 @@ from medcost.promote.session import (
     registry_lock,
     shown_uri,
 )
-from medcost.promote.signature import (
-    coerce_inputs,
-    input_types,
-    model_signature,
-    pyfunc_predict,
-    skops_trusted_types,
-)
+from medcost.promote.signature import coerce_inputs, input_types, pyfunc_predict
 from medcost.promote.significance import paired_improvement
 from medcost.promote.versions import current_aliases, find_version, model_exists
 
@@ -83,6 +79,7 @@ class Promotion:
     params: dict[str, Any]  # params sections, logged to the run (flattened) and as version tags
     tags: dict[str, str]  # lineage_tags(...)
     lineage: Lineage  # read_lineage(): git commit, git_dirty, DVC experiment
+    rules: InputRules  # the declared input ranges and types, logged with the model and checked on every row
     artifacts: list[tuple[str, Path]] = field(default_factory=list)  # (run artifact folder, local file or folder)
     min_rmse_improvement: float = 0.0
     input_example_rows: int = 5
@@ -249,7 +246,6 @@ def _log_and_register(
     artifact_location: str | None,
 ) -> int:
     import mlflow
-    import mlflow.sklearn
 
     experiment = client.get_experiment_by_name(p.experiment)
     if experiment is None:
@@ -267,16 +263,8 @@ def _log_and_register(
         crash_point("promote", "after_run")
         mlflow.log_params({k: str(v) for k, v in flatten(redact(p.params)).items()})
         mlflow.log_metrics({**p.metrics, "promote.test_rmse": candidate_rmse})
-        info = mlflow.sklearn.log_model(
-            p.model,
-            name="model",
-            signature=model_signature(types),
-            input_example=x_test.head(p.input_example_rows),
-            serialization_format="skops",
-            skops_trusted_types=skops_trusted_types(p.model),
-            # explicit requirements: no slow subprocess inferring them from the model
-            pip_requirements=mlflow.sklearn.get_default_pip_requirements(include_skops=True),
-        )
+        # the pipeline behind the input checks (medcost.core.served_model), skops-serialised
+        info = log_served_model(p.model, p.rules, types, x_test.head(p.input_example_rows))
         for folder, path in p.artifacts:
             if path.is_dir():
                 mlflow.log_artifacts(str(path), artifact_path=folder)

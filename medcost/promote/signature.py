@@ -1,4 +1,4 @@
-"""A logged model's inputs: its MLflow signature, typing a frame for it, predicting with it, and its skops types.
+"""A logged model's inputs: its MLflow signature, typing a frame for it, its answers, and its skops types.
 
 Batch predictions, the REST server and promote's champion scoring all type their inputs
 by the model's own signature, so they agree on every row.
@@ -14,6 +14,8 @@ import pandas as pd
 
 from medcost.core.errors import MedcostError
 from medcost.core.features import FeatureSpec
+from medcost.core.inputs import first_rejection
+from medcost.core.served_model import ANSWER_COLUMNS
 
 if TYPE_CHECKING:  # heavy: imported inside the functions that need it
     from mlflow.models import ModelSignature
@@ -40,12 +42,17 @@ def input_types(model: Any, spec: FeatureSpec) -> dict[str, str]:
 
 
 def model_signature(types: Mapping[str, str]) -> ModelSignature:
-    """Every input column required (a request missing one is refused); NaN/None allowed as values."""
+    """Every input column required (a request missing one is refused); NaN/None allowed as values.
+
+    The output is one ``predicted_cost`` (None when the row is rejected) and ``error`` per row.
+    """
     from mlflow.models import ModelSignature
-    from mlflow.types import ColSpec, DataType, Schema, TensorSpec
+    from mlflow.types import ColSpec, DataType, Schema
 
     inputs = Schema([ColSpec(DataType[kind], name, required=True) for name, kind in types.items()])
-    outputs = Schema([TensorSpec(np.dtype("float64"), (-1,))])
+    outputs = Schema(
+        [ColSpec(DataType.double, "predicted_cost", required=False), ColSpec(DataType.string, "error", required=False)]
+    )
     return ModelSignature(inputs=inputs, outputs=outputs)
 
 
@@ -85,11 +92,32 @@ def pyfunc_input_types(model: PyFuncModel) -> dict[str, str] | None:
     return {spec.name: spec.type.name for spec in schema.inputs}
 
 
-def pyfunc_predict(model: PyFuncModel, frame: pd.DataFrame) -> np.ndarray:
-    """Predictions of a logged model for ``frame``, its inputs taken and typed by the model's signature."""
+def pyfunc_answers(model: PyFuncModel, frame: pd.DataFrame, what: str = "champion input") -> pd.DataFrame:
+    """A logged model's answer per row of ``frame`` (same order): ``predicted_cost`` (NaN when rejected), ``error``.
+
+    The inputs are taken and typed by the model's signature. A version logged as a plain
+    pipeline (before the input checks) answers every row with a prediction and no error.
+    """
     types = pyfunc_input_types(model)
-    inputs = coerce_inputs(frame, types, "champion input") if types else frame
-    return np.asarray(model.predict(inputs), dtype="float64").ravel()
+    inputs = coerce_inputs(frame, types, what) if types else frame
+    raw = model.predict(inputs)
+    if isinstance(raw, pd.DataFrame) and set(ANSWER_COLUMNS) <= set(raw.columns):
+        predicted = pd.to_numeric(raw["predicted_cost"], errors="coerce").astype("float64").to_numpy()
+        errors = raw["error"].astype(object).where(raw["error"].notna(), None).to_numpy()
+    else:
+        predicted = np.asarray(raw, dtype="float64").ravel()
+        errors = np.full(len(predicted), None, dtype=object)
+    return pd.DataFrame({"predicted_cost": predicted, "error": errors})
+
+
+def pyfunc_predict(model: PyFuncModel, frame: pd.DataFrame) -> np.ndarray:
+    """Predictions of a logged model for ``frame``; MedcostError if it rejects a row (naming the first)."""
+    answers = pyfunc_answers(model, frame)
+    rejected = first_rejection(list(answers["error"]))
+    if rejected is not None:
+        count, first, why = rejected
+        raise MedcostError(f"the model rejects {count} of {len(frame)} rows; the first (row {first}): {why}")
+    return answers["predicted_cost"].to_numpy()
 
 
 def skops_trusted_types(model: Any) -> list[str]:

@@ -1,5 +1,6 @@
-"""The serve tool: the registry's champion over REST with ``mlflow models serve`` (``python -m medcost.serve``)."""
+"""The serve tool: the registry's champion over REST with MLflow's scoring server (``python -m medcost.serve``)."""
 
-from medcost.serve.serve import DEFAULT_HOST, DEFAULT_PORT, main, serve, serve_command, serve_env
+from medcost.serve.app import build_app, client_message, strict_json
+from medcost.serve.serve import DEFAULT_HOST, DEFAULT_PORT, main, serve
 
-__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "main", "serve", "serve_command", "serve_env"]
+__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "build_app", "client_message", "main", "serve", "strict_json"]

@@ -1,14 +1,16 @@
 """Serve the champion over REST: ``python -m medcost.serve [--port 5001]`` (``make serve``).
 
-Runs ``mlflow models serve -m models:/<name>@champion --env-manager local -h <host> -p <port>``
-against the project's tracking store, with this Python's ``bin`` first on PATH (MLflow starts
-``uvicorn`` by name). The alias is resolved when the server starts: restart it after promote
-or rollback moves ``champion``.
+Loads ``models:/<name>/<version>`` of the champion (the alias is resolved when the server starts:
+restart it after promote or rollback moves ``champion``) from the project's tracking store and
+runs MLflow's scoring server app for it under uvicorn, with the client-safe ``/invocations``
+and ``/version`` of :mod:`medcost.serve.app`. A champion registered before the input checks is
+refused: the server only answers through them.
 
-Endpoints (MLflow's scoring server): ``GET /ping`` and ``/health``, ``GET /version``,
-``POST /invocations`` with ``{"dataframe_split": {"columns": [...], "data": [[...]]}}``
-(or ``dataframe_records``), answering ``{"predictions": [...]}``. The model's signature
-requires every input column: a request missing one gets HTTP 400 naming it.
+Endpoints: ``GET /ping`` and ``/health``, ``GET /version`` (model name and version, API
+version, MLflow version), ``POST /invocations`` with ``{"dataframe_split": {"columns": [...],
+"data": [[...]]}}`` (or ``dataframe_records``), answering one ``{"predicted_cost": <number or
+null>, "error": <null or the reasons>}`` per row in ``{"predictions": [...]}``. The model's
+signature requires every input column: a request missing one gets HTTP 400 naming it.
 """
 
 from __future__ import annotations
@@ -17,13 +19,14 @@ import argparse
 import logging
 import os
 import sys
-from collections.abc import Mapping, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 
 from medcost.core.entry import run_tool
 from medcost.core.secrets import mask_url
-from medcost.promote import champion_version, mlflow_session, tracking_uri
+from medcost.predict import load_champion
+from medcost.promote import tracking_uri
 from medcost.registry import add_model_arguments, model_name
+from medcost.serve.app import build_app
 
 log = logging.getLogger(__name__)
 
@@ -31,39 +34,15 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 5001
 
 
-def serve_command(model_name: str, host: str, port: int) -> list[str]:
-    """The ``mlflow models serve`` command line for the champion of ``model_name``."""
-    return [
-        str(Path(sys.executable).parent / "mlflow"),
-        "models",
-        "serve",
-        "-m",
-        f"models:/{model_name}@champion",
-        "--env-manager",
-        "local",
-        "-h",
-        host,
-        "-p",
-        str(port),
-    ]
-
-
-def serve_env(uri: str, base: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The server's environment: the tracking store, no telemetry, this venv's bin first on PATH."""
-    env = dict(os.environ if base is None else base)
-    env["MLFLOW_TRACKING_URI"] = uri
-    env.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
-    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-    return env
-
-
 def serve(args: argparse.Namespace) -> None:
-    """Check there is a champion, then replace this process by the MLflow scoring server (Ctrl-C stops it)."""
+    """Load the champion, then answer on ``args.host``:``args.port`` until stopped (Ctrl-C)."""
+    import uvicorn
+
     name = model_name(args)
     uri = tracking_uri()
-    with mlflow_session(uri) as client:
-        version = champion_version(client, name, uri)
-    command = serve_command(name, args.host, args.port)
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")  # this process is the server: no usage reports
+    model, version = load_champion(name, uri)
+    app = build_app(model, name, version)
     log.info(
         "serving %s version %d (models:/%s@champion, %s) on http://%s:%d/invocations",
         name,
@@ -75,7 +54,7 @@ def serve(args: argparse.Namespace) -> None:
     )
     sys.stdout.flush()
     sys.stderr.flush()
-    os.execve(command[0], command, serve_env(uri))
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
 
 
 def main(argv: Sequence[str] | None = None) -> None:

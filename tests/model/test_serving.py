@@ -1,5 +1,6 @@
-"""The champion in use: batch predictions (Parquet + Delta) and a real `mlflow models serve` on loopback
-answering with the same predictions, and a 4xx for a request missing a column."""
+"""The champion in use: batch predictions (Parquet + Delta) and MLflow's scoring server on loopback
+(``python -m medcost.serve``) answering with the same predictions, row by row, and safely for a client:
+a per-row error for a bad value, strict JSON, no stack trace or server path, a /version answer."""
 
 from __future__ import annotations
 
@@ -100,6 +101,28 @@ def test_predict_upserts_the_delta_table_idempotently(project, tmp_path):
 def test_the_stale_rows_are_those_of_the_run_s_versions_and_years(project):
     frame = pd.concat([project["predictions"], project["predictions"].assign(year=2027, model_version=np.int64(3))])
     assert stale_predicate(frame) == "t.model_version IN (1, 3) AND t.year IN (2026, 2027)"
+
+
+def test_batch_predict_rejects_a_bad_row_and_publishes_nothing(project, data, monkeypatch):
+    folder = project["folder"]
+    scoring_file = folder / "data/processed/scoring.parquet"
+    bad = data["scoring"].copy()
+    bad.loc[7, "age"] = -3.0
+    bad.loc[9, "age"] = 1e12
+    monkeypatch.chdir(folder)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", project["uri"])
+    try:
+        bad.to_parquet(scoring_file, index=False)
+        with pytest.raises(MedcostError) as err:
+            run_stage("predict", project["params"])
+    finally:
+        data["scoring"].to_parquet(scoring_file, index=False)
+    client = f"client_id={bad['client_id'].iloc[7]}, year={bad['year'].iloc[7]}"
+    assert str(err.value) == (
+        f"scoring snapshot: the champion's input checks reject 2 of {len(bad)} rows; "
+        f"the first ({client}): age = -3: below 0 (validate.age)"
+    )
+    pd.testing.assert_frame_equal(pd.read_parquet(folder / "data/predictions"), project["predictions"])
 
 
 def test_predict_without_champion_says_to_run_promote(tmp_path, monkeypatch, data, empty_store):
@@ -217,7 +240,9 @@ def test_the_server_answers_like_the_batch(server, project, data):
     assert rows.isna().any().any()  # NaN and None travel as JSON null
     status, body = request(f"{server}/invocations", dataframe_split(rows))
     assert status == 200, body
-    served = np.asarray(json.loads(body)["predictions"], dtype="float64")
+    answers = strict(body)["predictions"]
+    assert all(a["error"] is None for a in answers)
+    served = np.asarray([a["predicted_cost"] for a in answers], dtype="float64")
     np.testing.assert_allclose(served, project["predictions"]["predicted_cost"], rtol=1e-12)
 
 
@@ -228,8 +253,119 @@ def test_extra_columns_are_ignored_and_integers_accepted(server, project, data):
     assert status == 200, body
 
 
-def test_a_request_missing_a_column_gets_a_4xx_naming_it(server, data):
+def test_a_request_missing_a_column_gets_a_4xx_naming_it(server, project, data):
     rows = data["scoring"].head(3)[feature_spec().inputs].drop(columns=["bmi"])
     status, body = request(f"{server}/invocations", dataframe_split(rows))
     assert 400 <= status < 500
-    assert "missing inputs" in body and "bmi" in body
+    assert strict(body)["message"] == "Model is missing inputs ['bmi']."
+    assert_clean(body, project)
+
+
+def strict(body: str) -> Any:
+    """The body as standard JSON: NaN, Infinity and -Infinity are refused, as a JSON client would."""
+
+    def refuse(token: str) -> Any:
+        raise AssertionError(f"{token} in the answer: not JSON")
+
+    return json.loads(body, parse_constant=refuse)
+
+
+def assert_clean(body: str, project: dict[str, Any]) -> None:
+    """No stack trace, no data echo marker, no path of the server's machine in an answer."""
+    for leak in ("Traceback", "stack_trace", 'File "', str(project["folder"]), str(ROOT), sys.prefix, "site-packages"):
+        assert leak not in body, f"{leak!r} in {body}"
+
+
+def scoring_rows(data: dict[str, Any], n: int = 3) -> pd.DataFrame:
+    return data["scoring"].head(n)[feature_spec().inputs].reset_index(drop=True)
+
+
+def test_an_impossible_age_gets_a_per_row_error_in_strict_json(server, project, data):
+    rows = scoring_rows(data)
+    rows.loc[1, "age"] = 1e12
+    rows.loc[2, "age"] = -3.0
+    status, body = request(f"{server}/invocations", dataframe_split(rows))
+    assert status == 200, body
+    answers = strict(body)["predictions"]
+    assert "Infinity" not in body and "NaN" not in body
+    assert answers[1] == {"predicted_cost": None, "error": "age = 1e+12: above 120 (validate.age)"}
+    assert answers[2] == {"predicted_cost": None, "error": "age = -3: below 0 (validate.age)"}
+    assert answers[0]["error"] is None
+    assert answers[0]["predicted_cost"] == pytest.approx(project["predictions"]["predicted_cost"].iloc[0], rel=1e-12)
+
+
+def test_mixed_rows_get_one_answer_each(server, project, data):
+    rows = scoring_rows(data, 5)
+    payload = dataframe_split(rows)
+    columns = payload["dataframe_split"]["columns"]
+    table = payload["dataframe_split"]["data"]
+    table[1][columns.index("age")] = "old"  # not a number: MLflow's signature refuses the whole frame
+    table[3][columns.index("region")] = "mars"
+    table[4][columns.index("bmi")] = float("inf")  # sent as the (non-standard) token Infinity
+    body = json.dumps(payload).encode()
+    assert b"Infinity" in body
+    req = urllib.request.Request(
+        f"{server}/invocations", data=body, headers={"Content-Type": "application/json"}, method="POST"
+    )
+    with urllib.request.urlopen(req, timeout=30) as response:
+        status, text = response.status, response.read().decode()
+    assert status == 200, text
+    answers = strict(text)["predictions"]
+    assert [a["error"] for a in answers] == [
+        None,
+        "age = 'old': not a number",
+        None,
+        "region = 'mars': not one of northeast, northwest, southeast, southwest (validate.value_sets)",
+        "bmi = inf: not a finite number",
+    ]
+    expected = project["predictions"]["predicted_cost"]
+    assert answers[0]["predicted_cost"] == pytest.approx(expected.iloc[0], rel=1e-12)
+    assert answers[2]["predicted_cost"] == pytest.approx(expected.iloc[2], rel=1e-12)
+    assert all(answers[i]["predicted_cost"] is None for i in (1, 3, 4))
+
+
+@pytest.mark.parametrize(
+    ("payload", "status"),
+    [
+        ({"dataframe_split": {}}, 400),
+        ({"dataframe_split": {"columns": [], "data": []}}, 400),
+        ({"dataframe_records": []}, 400),
+        ({"something": 1}, 400),
+    ],
+    ids=["empty", "no-columns", "no-records", "no-frame"],
+)
+def test_an_empty_or_malformed_request_gets_a_clean_4xx(server, project, payload, status):
+    got, body = request(f"{server}/invocations", payload)
+    assert got == status, body
+    answer = strict(body)
+    assert set(answer) == {"error_code", "message"} and "\n" not in body
+    assert_clean(body, project)
+
+
+def test_a_frame_without_rows_gets_no_predictions(server, project, data):
+    payload = {"dataframe_split": {"columns": feature_spec().inputs, "data": []}}
+    assert request(f"{server}/invocations", payload) == (200, '{"predictions": []}')
+
+
+def test_a_body_that_is_not_json_gets_a_clean_4xx(server, project):
+    req = urllib.request.Request(
+        f"{server}/invocations", data=b"{not json", headers={"Content-Type": "application/json"}, method="POST"
+    )
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(req, timeout=30)
+    body = err.value.read().decode()
+    assert err.value.code == 400 and "{not json" not in body and "valid JSON" in strict(body)["message"]
+    assert_clean(body, project)
+
+
+def test_version_names_the_model_and_the_api(server):
+    import mlflow
+
+    status, body = request(f"{server}/version")
+    assert status == 200
+    assert strict(body) == {
+        "model_name": MODEL,
+        "model_version": 1,
+        "api_version": "1",
+        "mlflow_version": mlflow.__version__,
+    }

@@ -10,6 +10,7 @@ import pytest
 from medcost.core.contracts import PromotionDecision, read_contract, write_contract
 from medcost.core.errors import MedcostError
 from medcost.predict import held_back_reason, load_champion, why_no_champion
+from medcost.promote import mlflow_session, skops_trusted_types
 from tests.registry_support import MODEL, accepted_records, drift, new_store, run_stage, write_project
 
 
@@ -121,3 +122,25 @@ def test_allow_drift_lets_the_drift_part_pass_and_nothing_else():
     assert "split from another snapshot than the published version 0" in str(
         held_back_reason(report, snapshot, stale, failed, allow_drift=True)
     )
+
+
+def test_a_champion_registered_without_input_checks_is_refused(data, store):
+    """A version logged as a plain pipeline (before the input checks) is never used to predict or serve."""
+    import mlflow
+    import mlflow.sklearn
+
+    with mlflow_session(store) as c:
+        mlflow.set_tracking_uri(store)
+        with mlflow.start_run(experiment_id=c.create_experiment("plain")):
+            info = mlflow.sklearn.log_model(
+                data["good"],
+                name="model",
+                serialization_format="skops",
+                skops_trusted_types=skops_trusted_types(data["good"]),
+                pip_requirements=[],
+            )
+        created = mlflow.register_model(info.model_uri, MODEL)
+        c.set_registered_model_alias(MODEL, "champion", created.version)
+    with pytest.raises(MedcostError) as err:
+        load_champion(MODEL, store)
+    assert str(err.value).startswith(f"champion {MODEL} version 1 was registered without input checks")

@@ -24,6 +24,7 @@ import pytest
 from medcost import promote as registry
 from medcost.core.contracts import QualityVerdict, RmseImprovement
 from medcost.core.errors import MedcostError
+from medcost.core.inputs import InputRules
 from medcost.core.params import PromoteParams, section
 from medcost.core.secrets import mask_url, scrub
 from medcost.registry import main as registry_main
@@ -37,6 +38,8 @@ from tests.registry_support import (
     feature_spec,
     fit_model,
     git,
+    input_rules,
+    make_frame,
     promotion,
     quality,
     read_decision,
@@ -100,9 +103,9 @@ def test_a_better_model_becomes_champion_and_the_old_one_previous(data, store):
 
 
 def test_a_model_within_noise_of_the_champion_stays_challenger(data, store):
-    """A slightly different ridge: a lower test RMSE by a hair is not an improvement the test set can show."""
+    """The same ridge trained on another sample: a lower test RMSE by a hair is not an improvement the test set can show."""
     run_promote(promotion(data["good"], data["test"]), store)
-    twin = fit_model(data["train"], "good", alpha=1.2)
+    twin = fit_model(make_frame(600, seed=4), "good")
     decision = run_promote(promotion(twin, data["test"]), store)
     assert decision.version == 2 and not decision.champion_changed
     assert decision.aliases_after == {"challenger": 2, "champion": 1}
@@ -250,7 +253,11 @@ def test_a_champion_that_cannot_score_the_test_set_is_replaced(data, store):
 
     numeric = ["renamed", *feature_spec().numeric[1:]]
     model = Pipeline([("model", DummyRegressor())]).fit(train[numeric], train[feature_spec().target])
-    p = dataclasses.replace(promotion(model, renamed), spec=feature_spec().model_copy(update={"numeric": numeric}))
+    rules = input_rules().columns
+    renamed_rules = InputRules(columns={("renamed" if c == first else c): r for c, r in rules.items()})
+    p = dataclasses.replace(
+        promotion(model, renamed), spec=feature_spec().model_copy(update={"numeric": numeric}), rules=renamed_rules
+    )
     decision = run_promote(p, store)
     assert decision.champion_changed and decision.rmse.champion is None
     assert "cannot score the current test set" in decision.reasons[-1]
