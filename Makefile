@@ -16,10 +16,11 @@ export PYTHONDONTWRITEBYTECODE := 1
 PORT ?= 5001
 BASE ?= main
 
-.PHONY: setup data run test test-fast lint format lock bench clean-data help serve rollback registry report exps
+.PHONY: setup data run pages test test-fast lint format lock bench clean-data help serve rollback registry report exps
 
 help:
-	@echo "make run       set up, create the demo source database if needed, run the pipeline (dvc repro)"
+	@echo "make run       set up, create the demo source database if needed, run the pipeline (dvc repro), make pages"
+	@echo "make pages     reports/index.html: links every report (Data Docs, plots, drift, registry), all offline"
 	@echo "make test      set up, lint, then run the whole test suite (what CI runs)"
 	@echo "make test-fast lint and run the tests without the slow end-to-end ones (-m 'not e2e')"
 	@echo "make lint      ruff (lint + format check) and mypy on medcost/, stages/, tests/, bench/"
@@ -28,7 +29,8 @@ help:
 	@echo "make serve     serve the champion model on http://127.0.0.1:$(PORT)/invocations (PORT=...)"
 	@echo "make rollback  move the champion alias back to the previous champion"
 	@echo "make registry  show the registered model's versions and aliases"
-	@echo "make report    report.md: test scores, params, metrics and plots of the workspace against BASE (default main)"
+	@echo "make report    report.md: test scores, params, metrics and plots of the workspace against BASE (default main);"
+	@echo "               in a browser: dvc plots diff BASE (offline template in .dvc/plots/offline.html)"
 	@echo "make exps      every DVC experiment: its changed params and both models' test R² and RMSE (< 160 columns)"
 	@echo "make lock      recompile requirements.txt from requirements.in"
 	@echo "make bench     run the benchmarks under bench/"
@@ -47,6 +49,10 @@ data: setup
 
 run: data
 	$(BIN)/dvc repro
+	@$(PY) -m medcost.report.pages
+
+pages: setup
+	$(PY) -m medcost.report.pages
 
 LINTED := medcost stages tests bench
 

@@ -1,4 +1,4 @@
-"""The Data Docs: Great Expectations' HTML pages of the suites and results, offline under the project's own index, and their check."""
+"""The Data Docs: Great Expectations' pages of the suites and results, made to render offline, and their check."""
 
 from __future__ import annotations
 
