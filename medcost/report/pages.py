@@ -89,8 +89,8 @@ def _read(path: Path, model: Any) -> Any:
     return read_contract(path, model) if path.is_file() else None
 
 
-def entries(catalog: Catalog, root: Path) -> list[Entry]:
-    """The reports the entry page links, with what the metrics files say about each."""
+def entries(catalog: Catalog, root: Path, registry: dict[str, Any] | None = None) -> list[Entry]:
+    """The reports the entry page links, with what the metrics files and the registry ``status`` say."""
     validation = _read(root / catalog.validation_report, ValidationReport)
     evaluation = _read(root / catalog.evaluation, Evaluation)
     quality = _read(root / catalog.quality_verdict, QualityVerdict)
@@ -98,6 +98,8 @@ def entries(catalog: Catalog, root: Path) -> list[Entry]:
     models = evaluation.models if evaluation else {}
     order = [name for name in (*MODEL_NAMES, "baseline", "oracle") if name in models]
     scores = ", ".join(f"{name} R² {models[name].test.r2:.3f}" for name in order if models[name].test.r2 is not None)
+    names = sorted((registry or {}).get("aliases", {}).items())
+    aliases = (": " + ", ".join(f"{alias} = version {version}" for alias, version in names)) if names else ""
     failed = f" (beyond the limits: {', '.join(drift.verdict.failed)})" if drift and drift.verdict.failed else ""
     return [
         Entry(
@@ -120,7 +122,9 @@ def entries(catalog: Catalog, root: Path) -> list[Entry]:
             drift.verdict.passed if drift else None,
         ),
         Entry("Backtest", root / catalog.reports / BACKTEST, "Metrics at earlier cutoffs.", optional=True),
-        Entry("Model registry", root / catalog.reports / REGISTRY, "Registered versions, aliases and lifecycle."),
+        Entry(
+            "Model registry", root / catalog.reports / REGISTRY, f"Registered versions, aliases and lifecycle{aliases}."
+        ),
     ]
 
 
@@ -169,7 +173,10 @@ def registry_page(state: dict[str, Any] | None, store: str) -> str:
             "<th>git commit</th><th>experiment</th></tr></thead>\n<tbody>" + "\n".join(rows) + "</tbody></table>"
         )
     name = state["model_name"] if state else "medcost"
-    return page(f"{name}: model registry", f"<h1>Registered model <code>{html.escape(name)}</code></h1>\n{body}")
+    back = f'<p class="note"><a href="{INDEX}">All reports</a></p>'
+    return page(
+        f"{name}: model registry", f"{back}\n<h1>Registered model <code>{html.escape(name)}</code></h1>\n{body}"
+    )
 
 
 def read_registry(model_name: str, uri: str) -> dict[str, Any] | None:
@@ -206,7 +213,7 @@ def build_pages(root: Path = Path("."), params_file: str = "params.yaml") -> Pat
         tmp.write_text(registry_page(state, shown_uri(uri, root.resolve())), encoding="utf-8")
     index = reports / INDEX
     with atomic_path(index) as tmp:
-        tmp.write_text(index_page(entries(catalog, root), reports), encoding="utf-8")
+        tmp.write_text(index_page(entries(catalog, root, state), reports), encoding="utf-8")
     log.info("reports: open %s", index)
     return index
 

@@ -149,6 +149,7 @@ def test_the_entry_page_links_every_report_and_the_registry(built, browser):
     )
     assert registry.probe and "champion" in registry.probe[0], registry.probe  # the first promote crowns version 1
     offline(registry)
+    assert "champion = version 1" in index.read_text()
     text = index.read_text() + (reports / "registry.html").read_text()
     assert str(built.path) not in text and not re.search(r"\d\d:\d\d:\d\d", text)  # nothing volatile
 

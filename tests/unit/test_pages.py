@@ -128,3 +128,4 @@ def test_the_registry_page_shows_versions_and_aliases():
     assert "<td>2</td><td>champion</td><td>active</td><td>tree</td><td>9.5</td><td>0123456789</td>" in text
     assert "<td>archived (gates)</td>" in text and "fedcba9876 (dirty)" in text
     assert "No registered model yet" in registry_page(None, "sqlite:///mlflow.db")
+    assert '<a href="index.html">All reports</a>' in text
