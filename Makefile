@@ -17,11 +17,12 @@ export PYTHONDONTWRITEBYTECODE := 1
 PORT ?=
 BASE ?= main
 
-.PHONY: setup data run test test-fast lint format lock bench bench-scale clean-data help serve rollback registry report exps
+.PHONY: setup data run pages test test-fast lint format lock bench bench-scale clean-data help serve rollback registry report exps
 
 help:
 	@echo "make setup     create .venv with Python 3.11.5+ or 3.12 (found on PATH, or PYTHON=/path/to/python) and install requirements.txt"
-	@echo "make run       set up, create the demo source database if needed, run the pipeline (dvc repro)"
+	@echo "make run       set up, create the demo source database if needed, run the pipeline (dvc repro), make pages"
+	@echo "make pages     reports/index.html: links every report (Data Docs, plots, drift, registry), all offline"
 	@echo "make test      set up, lint, then run the whole test suite (what CI runs)"
 	@echo "make test-fast lint and run the tests without the slow end-to-end ones (-m 'not e2e')"
 	@echo "make lint      ruff (lint + format check) and mypy on medcost/, stages/, tests/, bench/"
@@ -30,7 +31,8 @@ help:
 	@echo "make serve     serve the champion on http://127.0.0.1:<port>/invocations: PORT=..., else MEDCOST_SERVE_PORT (environment or .env), else 5001"
 	@echo "make rollback  move the champion alias back to the previous champion"
 	@echo "make registry  show the registered model's versions and aliases"
-	@echo "make report    report.md: test scores, params, metrics and plots of the workspace against BASE (default main)"
+	@echo "make report    report.md: test scores, params, metrics and plots of the workspace against BASE (default main);"
+	@echo "               in a browser: dvc plots diff BASE (offline template in .dvc/plots/offline.html)"
 	@echo "make exps      every DVC experiment: its changed params and both models' test R² and RMSE (< 160 columns)"
 	@echo "make lock      recompile requirements.txt from requirements.in"
 	@echo "make bench     run the benchmarks under bench/"
@@ -56,6 +58,10 @@ data: setup
 
 run: data
 	$(BIN)/dvc repro
+	@$(PY) -m medcost.report.pages
+
+pages: setup
+	$(PY) -m medcost.report.pages
 
 LINTED := medcost stages tests bench
 

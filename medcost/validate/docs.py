@@ -1,8 +1,7 @@
-"""The Data Docs: Great Expectations' HTML pages of the suites and results, with a plain summary on top, and their check."""
+"""The Data Docs: Great Expectations' pages of the suites and results, made to render offline, and their check."""
 
 from __future__ import annotations
 
-import html
 import logging
 import re
 from pathlib import Path
@@ -12,7 +11,7 @@ from medcost.core.contracts import ValidationReport
 from medcost.core.errors import summarise
 from medcost.core.io import atomic_path
 from medcost.core.stable_html import stable_ids
-from medcost.validate.report import describe_failure
+from medcost.validate.docs_index import make_offline, result_pages
 
 log = logging.getLogger(__name__)
 
@@ -22,10 +21,10 @@ DOCS_SITE = "medcost"
 def build_data_docs(context: Any, docs_dir: str | Path, report: ValidationReport) -> list[str]:
     """Build the HTML Data Docs of every validation in ``context`` into ``docs_dir``, atomically.
 
-    Great Expectations' index page lists suites and results with JavaScript loaded from
-    CDNs, so offline it shows empty tables: a plain-HTML summary with links to every
-    suite's page and results is added at the top. Returns the problems found checking
-    the docs (an index that does not link a suite).
+    Great Expectations' pages load their styles and scripts from CDNs and its index lists
+    suites and results in JavaScript, so offline they are empty: ``make_offline`` rewrites
+    them and writes the project's own index. Returns the problems found checking the docs
+    (an index that does not link a suite).
     """
     suites = list(report.suites)
     try:
@@ -46,51 +45,13 @@ def build_data_docs(context: Any, docs_dir: str | Path, report: ValidationReport
                 context.build_data_docs(site_names=[DOCS_SITE])
             finally:
                 context.delete_data_docs_site(DOCS_SITE)
-            _add_static_index(tmp, report)
+            make_offline(tmp, report)
             _stabilise(tmp)
             problems = check_data_docs(tmp, suites)
     except Exception as exc:  # a full disk or a Great Expectations bug: the gate closes, saying why
         return [f"Data Docs: could not be built in {docs_dir} ({type(exc).__name__}: {summarise(exc)})"]
     log.info("Data Docs: %s", Path(docs_dir) / "index.html")
     return problems
-
-
-def _result_pages(docs_dir: Path, suite: str) -> list[Path]:
-    return sorted((docs_dir / "validations" / suite).rglob("*.html"))
-
-
-def _add_static_index(docs_dir: Path, report: ValidationReport) -> None:
-    index = docs_dir / "index.html"
-    if not index.is_file():
-        return
-    verdict = "passed" if report.success else "FAILED"
-    rows = []
-    for name, suite in report.suites.items():
-        pages = _result_pages(docs_dir, name)
-        result = (
-            f'<a href="{html.escape(pages[-1].relative_to(docs_dir).as_posix())}">results</a>'
-            if pages
-            else "no results"
-        )
-        rows.append(
-            f"<tr><td>{html.escape(name)}</td><td>{suite.rows}</td><td>{suite.evaluated}</td>"
-            f"<td>{suite.passed}</td><td>{suite.failed}</td><td>{result} | "
-            f'<a href="expectations/{html.escape(name)}.html">suite</a></td></tr>'
-        )
-    failures = [describe_failure(f, name) for name, s in report.suites.items() for f in s.failures]
-    items = "".join(f"<li>{html.escape(line)}</li>" for line in [*failures, *report.meta.problems])
-    block = (
-        '<div id="medcost-summary" class="container-fluid pt-3 pl-5 pr-5">'
-        f"<h3>medcost data-quality gate: {verdict}</h3>"
-        '<table class="table table-sm"><thead><tr><th>suite</th><th>rows</th><th>evaluated</th><th>passed</th>'
-        f"<th>failed</th><th>pages</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
-        + (f"<ul>{items}</ul>" if items else "")
-        + "</div>"
-    )
-    text = index.read_text()
-    anchor = text.find("</nav>\n    <div")
-    at = text.find("<div", anchor) if anchor >= 0 else text.find("</body>")
-    index.write_text(text[:at] + block + text[at:] if at >= 0 else text + block)
 
 
 def check_data_docs(docs_dir: str | Path, suites: list[str]) -> list[str]:
@@ -104,7 +65,7 @@ def check_data_docs(docs_dir: str | Path, suites: list[str]) -> list[str]:
         page = Path(docs_dir) / "expectations" / f"{suite}.html"
         if f"expectations/{suite}.html" not in text or not page.is_file():
             problems.append(f"Data Docs: index.html does not link the {suite} suite")
-        if f"validations/{suite}/" not in text or not _result_pages(Path(docs_dir), suite):
+        if f"validations/{suite}/" not in text or not result_pages(Path(docs_dir), suite):
             problems.append(f"Data Docs: index.html does not link the {suite} validation results")
     return problems
 
