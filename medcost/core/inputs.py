@@ -78,6 +78,13 @@ class InputRules(BaseModel):
             elif name in DEFINED_RANGES:
                 start, end = DEFINED_RANGES[name]
                 rules[name] = ColumnRule(kind="number", low=start, high=end, source=f"the definition of {name}")
+            elif name in history and name.startswith("cost_prev"):
+                rules[name] = ColumnRule(
+                    kind="number",
+                    low=0.0,
+                    high=validate.max_history_cost,
+                    source="never negative, validate.max_history_cost",
+                )
             elif name in history and name not in FREE_SIGN:
                 rules[name] = ColumnRule(kind="number", low=0.0, source="a claim history total is never negative")
             else:  # a plain numeric column: any finite number

@@ -62,7 +62,8 @@ def test_valid_rows_and_missing_values_pass():
         ("age", np.inf, "age = inf: not a finite number"),
         ("bmi", 500.0, "bmi = 500: above 70 (transform.valid_ranges)"),
         ("smoker", 2.0, "smoker = 2: not one of 0, 1 (transform.flags)"),
-        ("cost_prev1", -1.0, "cost_prev1 = -1: below 0 (a claim history total is never negative)"),
+        ("cost_prev1", -1.0, "cost_prev1 = -1: below 0 (never negative, validate.max_history_cost)"),
+        ("cost_prev2", 1e9, "cost_prev2 = 1000000000: above 5e+07 (never negative, validate.max_history_cost)"),
         ("months_enrolled_prev", 13.0, "months_enrolled_prev = 13: above 12 (the definition of months_enrolled_prev)"),
         ("age", "old", "age = 'old': not a number"),
         (
