@@ -70,7 +70,7 @@ def make_frame(n: int, seed: int, year: int = 2025, target: bool = True) -> pd.D
     """A feature frame with the project's real columns: NaN in numerics, None in categoricals.
 
     Every value is within the params' input rules (flags 0/1, bounded columns uniform within
-    their bounds, the claim history non-negative); the target follows the claim history.
+    their bounds, the claim history non-negative and far below its cap); the target follows the claim history.
     """
     spec, rules = feature_spec(), input_rules()
     rng = np.random.default_rng(seed)
@@ -79,7 +79,7 @@ def make_frame(n: int, seed: int, year: int = 2025, target: bool = True) -> pd.D
         rule = rules.columns[name]
         if rule.allowed is not None:
             values = rng.choice(rule.allowed, n)
-        elif rule.low is not None and rule.high is not None:
+        elif rule.low is not None and rule.high is not None and name not in spec.history:
             values = rng.uniform(rule.low, rule.high, n)
         else:
             values = rng.gamma(1.0 + i % 3, 100.0 * (1 + i % 4), n)

@@ -27,7 +27,7 @@ from medcost.core.contracts import Evaluation, QualityVerdict
 from medcost.core.errors import MedcostError
 from medcost.core.secrets import redact
 from medcost.promote.decision import Verdicts
-from medcost.promote.session import TAG_SHA
+from medcost.promote.session import SERVED_FORMAT, TAG_SERVED, TAG_SHA
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +154,7 @@ def lineage_tags(
     params: Mapping[str, Any],
 ) -> dict[str, str]:
     """The version tags that say where a model came from (all strings, secrets redacted)."""
-    tags = {TAG_SHA: sha256, "candidate": candidate, **git_tags(lineage)}
+    tags = {TAG_SHA: sha256, TAG_SERVED: SERVED_FORMAT, "candidate": candidate, **git_tags(lineage)}
     tags.update({f"dvc.{name}.md5": digest for name, digest in hashes.items()})
     tags.update(
         {f"params.{name}": json.dumps(redact(value), sort_keys=True, default=str) for name, value in params.items()}

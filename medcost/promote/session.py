@@ -29,6 +29,8 @@ DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 ARTIFACT_DIR = "mlruns"
 
 TAG_SHA = "model_sha256"
+TAG_SERVED = "served_format"  # versions of another format are not this model file's version
+SERVED_FORMAT = "input-checked-1"  # the pipeline behind medcost.core.served_model's input checks
 TAG_LIFECYCLE = "lifecycle"
 TAG_ARCHIVED_REASON = "archived_reason"
 TAG_PENDING = "promote.pending"  # registered model tag: the plan of an unfinished promote (medcost.promote.plan)

@@ -13,9 +13,11 @@ from medcost.promote.session import (
     CHAMPION,
     PREVIOUS,
     REASON_ROLLBACK,
+    SERVED_FORMAT,
     TAG_ARCHIVED_REASON,
     TAG_LIFECYCLE,
     TAG_PENDING,
+    TAG_SERVED,
     TAG_SHA,
 )
 
@@ -58,10 +60,16 @@ def champion_version(client: MlflowClient, name: str, uri: str) -> int:
 
 
 def find_version(client: MlflowClient, name: str, sha256: str) -> ModelVersion | None:
-    """The version registered for the model file with this sha256, if any (the oldest one)."""
+    """The version registered for the model file with this sha256 in today's served format, if any (the oldest one).
+
+    A version registered before the served model checked its inputs is not found: the same file
+    becomes a new version that serve and predict accept.
+    """
     if not model_exists(client, name):
         return None
-    found = client.search_model_versions(f"name = '{name}' and tags.{TAG_SHA} = '{sha256}'")
+    found = client.search_model_versions(
+        f"name = '{name}' and tags.{TAG_SHA} = '{sha256}' and tags.{TAG_SERVED} = '{SERVED_FORMAT}'"
+    )
     return min(found, key=lambda mv: int(mv.version)) if found else None
 
 
