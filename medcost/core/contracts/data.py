@@ -62,6 +62,7 @@ class PublishedSnapshot(Contract):
     receipt: LoadReceipt  # the published table's version, rows and content hash
     as_of: str  # the snapshot date (extract.as_of) of the accepted extract
     profile: SnapshotProfile | None = None  # None: published before profiles were kept
+    reference: SnapshotProfile | None = None  # the profile this snapshot was checked against (None: the first)
 
 
 class SplitSummary(Contract):
