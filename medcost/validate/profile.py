@@ -34,7 +34,9 @@ from medcost.validate.run import Batch
 log = logging.getLogger(__name__)
 
 QUANTILES = (0.9, 0.99)
-FIRST_RUN_MESSAGE = "no earlier accepted snapshot to compare this one with: the profile checks start with the next snapshot"
+FIRST_RUN_MESSAGE = (
+    "no earlier accepted snapshot to compare this one with: the profile checks start with the next snapshot"
+)
 PARAM = {
     "count": "validate.profile.max_count_change",
     "rate": "validate.profile.max_rate_change",
