@@ -22,7 +22,8 @@ import sys
 from collections.abc import Sequence
 
 from medcost.core.entry import run_tool
-from medcost.core.secrets import mask_url
+from medcost.core.errors import MedcostError
+from medcost.core.secrets import env, mask_url
 from medcost.predict import load_champion
 from medcost.promote import tracking_uri
 from medcost.registry import add_model_arguments, model_name
@@ -39,6 +40,7 @@ def serve(args: argparse.Namespace) -> None:
     import uvicorn
 
     name = model_name(args)
+    args.port = serve_port(args.port)  # .env is read by now
     uri = tracking_uri()
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")  # this process is the server: no usage reports
     model, version = load_champion(name, uri)
@@ -57,15 +59,24 @@ def serve(args: argparse.Namespace) -> None:
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")
 
 
+def serve_port(given: int | None) -> int:
+    """``--port`` if given, else MEDCOST_SERVE_PORT (environment or .env), else the default; a bad value is named."""
+    if given is None:
+        value = env("MEDCOST_SERVE_PORT") or str(DEFAULT_PORT)
+        if not value.isdigit():
+            raise MedcostError(f"MEDCOST_SERVE_PORT = {value!r}: not a port number")
+        given = int(value)
+    if not 0 < given < 65536:
+        raise MedcostError(f"port {given}: not a port number (1-65535)")
+    return given
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """``python -m medcost.serve [--host H] [--port P] [--model-name NAME]``."""
     parser = argparse.ArgumentParser(prog="python -m medcost.serve", description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default: {DEFAULT_HOST})")
     parser.add_argument(
-        "--port",
-        type=int,
-        default=int(os.environ.get("MEDCOST_SERVE_PORT", DEFAULT_PORT)),
-        help=f"port (default: MEDCOST_SERVE_PORT or {DEFAULT_PORT})",
+        "--port", type=int, help=f"port (default: MEDCOST_SERVE_PORT, environment or .env, or {DEFAULT_PORT})"
     )
     add_model_arguments(parser)
     run_tool("serve", parser, serve, argv)
