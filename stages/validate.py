@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import logging
 from typing import Any
 
 from medcost.core.catalog import Catalog
-from medcost.core.contracts import ExtractMetrics, PublishedSnapshot, read_contract, write_contract
+from medcost.core.contracts import ExtractMetrics, PublishedSnapshot, SourceFingerprint, read_contract, write_contract
 from medcost.core.entry import run_stage
 from medcost.core.errors import MedcostError
 from medcost.core.params import ExtractParams, LoadParams, TransformParams, ValidateParams, section
@@ -29,6 +30,8 @@ from medcost.validate import (
     write_report,
 )
 
+log = logging.getLogger("medcost.validate")
+
 
 def main(params: dict[str, Any], args: argparse.Namespace) -> None:
     """Validate the raw extract and the staged feature table; write metrics and Data Docs; publish, or fail on any gap."""
@@ -43,8 +46,12 @@ def main(params: dict[str, Any], args: argparse.Namespace) -> None:
     clients, claims = read_raw(catalog.raw_table("clients")), read_raw(catalog.raw_table("claims"))
     batches = raw_batches(extract, transform, cfg, clients, claims, extracted)
     batches.append(features_batch(extract, transform, cfg, features, receipt, extracted))
-    profile = profile_snapshot(clients, claims, extract, transform)
+    source = read_contract(catalog.source_fingerprint, SourceFingerprint, made_by="fingerprint").identity
+    profile = profile_snapshot(clients, claims, extract, transform).model_copy(update={"source": source})
     reference = previous.profile if previous else None
+    if reference is not None and reference.source != source:
+        log.info("the last accepted snapshot is of another source (%s): profile checks start over", reference.source)
+        reference = None
     if previous and previous.profile == profile and previous.receipt.content_hash == receipt.content_hash:
         reference = previous.reference  # a rerun of the accepted snapshot: checked as it was, same report
     compared = profile_batch(reference, profile, cfg.profile)

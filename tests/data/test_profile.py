@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import logging
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,7 +18,9 @@ import pytest
 from medcost.core.contracts import PublishedSnapshot, ValidationReport, read_contract
 from medcost.core.errors import MedcostError
 from medcost.validate import FIRST_RUN_MESSAGE
-from tests.data.test_publishing import run
+from tests.data.test_publishing import STAGES, run
+from tests.data.test_validate import run_stages, stage_params
+from tests.unit.test_extract import copy_source
 
 pytestmark = pytest.mark.usefixtures("workspace")
 
@@ -91,4 +94,22 @@ def test_the_profile_is_the_same_bytes_for_the_same_data(params, small_source, t
     second = run(params, small_source, tmp_path / "b")
     one = read_contract(first["paths"]["published"], PublishedSnapshot).profile
     two = read_contract(second["paths"]["published"], PublishedSnapshot).profile
-    assert one is not None and two is not None and one.model_dump_json() == two.model_dump_json()
+    assert one is not None and two is not None and one.source != two.source  # two copies of the source
+    assert (
+        one.model_copy(update={"source": None}).model_dump_json()
+        == two.model_copy(update={"source": None}).model_dump_json()
+    )
+
+
+def test_a_snapshot_of_another_source_starts_the_comparison_over(params, small_source, tmp_path, caplog):
+    run(params, small_source, tmp_path / "a")
+    paths = run(params, small_source, tmp_path / "a")["paths"]
+    smokers = "UPDATE clients SET smoker = 1"  # would be rejected against the first source's profile
+    other = stage_params(
+        params, tmp_path / "a" / "out", Path(copy_source(small_source, tmp_path, smokers).removeprefix("sqlite:///"))
+    )
+    with caplog.at_level(logging.INFO, logger="medcost.validate"):
+        run_stages(other, *STAGES)
+    assert "is of another source" in caplog.text
+    accepted = read_contract(paths["published"], PublishedSnapshot).profile
+    assert accepted is not None and accepted.measures["clients.smoker.rate"].value == 1.0  # accepted: a new reference

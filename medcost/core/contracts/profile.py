@@ -19,5 +19,6 @@ class SnapshotProfile(Contract):
     """Row counts, rates, shares and amounts of one raw extract (see medcost.validate.profile for the names)."""
 
     as_of: str  # the snapshot date (extract.as_of)
+    source: str | None = None  # the source's masked identity (the fingerprint's): profiles compare within one source
     years: list[int]  # the paid years of the window: per-year measures exist for each, zero when empty
     measures: dict[str, ProfileMeasure]
