@@ -17,7 +17,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 PORT ?=
 BASE ?= main
 
-.PHONY: setup data run pages test test-fast lint format lock bench bench-scale clean-data help serve rollback registry report exps
+.PHONY: setup data run pages test test-fast lint format lock bench bench-scale clean-data help serve rollback registry mlflow-ui report exps
 
 help:
 	@echo "make setup     create .venv with Python 3.11.5+ or 3.12 (found on PATH, or PYTHON=/path/to/python) and install requirements.txt"
@@ -31,6 +31,7 @@ help:
 	@echo "make serve     serve the champion on http://127.0.0.1:<port>/invocations: PORT=..., else MEDCOST_SERVE_PORT (environment or .env), else 5001"
 	@echo "make rollback  move the champion alias back to the previous champion"
 	@echo "make registry  show the registered model's versions and aliases"
+	@echo "make mlflow-ui the MLflow UI on http://127.0.0.1:<port> (PORT=, else MEDCOST_MLFLOW_PORT, else 5000), on the runs"
 	@echo "make report    report.md: test scores, params, metrics and plots of the workspace against BASE (default main);"
 	@echo "               in a browser: dvc plots diff BASE (offline template in .dvc/plots/offline.html)"
 	@echo "make exps      every DVC experiment: its changed params and both models' test R² and RMSE (< 160 columns)"
@@ -88,6 +89,9 @@ rollback: setup
 
 registry: setup
 	$(PY) -m medcost.registry status
+
+mlflow-ui: setup
+	$(PY) -m medcost.registry ui $(if $(PORT),--port $(PORT))
 
 report: setup
 	$(PY) -m medcost.report --base $(BASE)

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 import yaml
 
-from medcost.core.catalog import Catalog
+from medcost.core.catalog import MODEL_NAMES, Catalog
 from medcost.core.contracts import (
     Contract,
     DriftSummary,
@@ -26,7 +26,9 @@ from medcost.core.model_file import load_model
 from medcost.core.notify import notify, promotion_event
 from medcost.core.params import PromoteParams, TransformParams, ValidateParams, section
 from medcost.promote import (
+    DatasetRef,
     Promotion,
+    TrainedModel,
     choose_candidate,
     default_artifact_location,
     dvc_hashes,
@@ -48,6 +50,11 @@ def _optional(path: Path, model: type[C], made_by: str) -> C | None:
     return read_contract(path, model, made_by=made_by) if path.exists() else None
 
 
+def _sections(params: dict[str, Any], family: str) -> dict[str, Any]:
+    """The params a model of ``family`` was made with: logged to its run and as lineage."""
+    return {name: params[name] for name in (f"train_{family}", "transform", "split") if name in params}
+
+
 def main(params: dict[str, Any], args: argparse.Namespace) -> None:
     """Log the candidate to MLflow, register a version and move the aliases; write the decision."""
     catalog = Catalog.from_params(params)
@@ -65,11 +72,28 @@ def main(params: dict[str, Any], args: argparse.Namespace) -> None:
     sha256 = file_sha256(model_path)
     lock = yaml.safe_load(DVC_LOCK.read_text()) if DVC_LOCK.exists() else None
     hashes = dvc_hashes(lock, {"train": str(catalog.train), "test": str(catalog.test), "model": str(model_path)})
-    sections = {name: params[name] for name in (f"train_{candidate}", "transform", "split") if name in params}
     artifacts = [
         ("plots", catalog.evaluate_plots),
         *(("verdicts", path) for path in (catalog.evaluation, catalog.quality_verdict, catalog.drift_summary)),
+        ("data_docs", catalog.data_docs),
+        ("drift", catalog.drift_report),
     ]
+    datasets = [
+        DatasetRef(name="train", path=str(catalog.train), digest=hashes.get("train"), context="training"),
+        DatasetRef(name="test", path=str(catalog.test), digest=hashes.get("test"), context="testing"),
+    ]
+    others = [
+        TrainedModel(
+            family=family,
+            model_sha256=file_sha256(catalog.model(family)),
+            model_file=catalog.model(family),
+            params=_sections(params, family),
+            metrics=run_metrics(evaluation, quality, family),
+        )
+        for family in MODEL_NAMES
+        if family != candidate and catalog.model(family).is_file()
+    ]
+    sections = _sections(params, candidate)
 
     promotion = Promotion(
         model_name=cfg.model_name,
@@ -86,6 +110,9 @@ def main(params: dict[str, Any], args: argparse.Namespace) -> None:
         lineage=lineage,
         rules=rules,
         artifacts=[(folder, path) for folder, path in artifacts if path.exists()],
+        model_file=model_path,
+        other_models=others,
+        datasets=datasets,
         min_rmse_improvement=cfg.min_rmse_improvement,
         input_example_rows=cfg.input_example_rows,
         confidence=cfg.confidence,

@@ -38,6 +38,11 @@ BLOCKED_NETWORK = [
     "--no-default-browser-check",
     "--no-pings",
 ]
+# the same, except that 127.0.0.1 resolves and bypasses the closed proxy
+LOOPBACK_ONLY = [
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+    *(flag for flag in BLOCKED_NETWORK if not flag.startswith(("--host-resolver-rules", "--proxy-bypass-list"))),
+]
 
 LOCAL_SCHEMES = ("file:", "data:", "blob:", "about:")
 """Requests that stay on the machine."""
@@ -72,7 +77,8 @@ class Visit:
 class Browser:
     """One headless Chromium process; ``open(path, probe)`` loads a page in a new tab."""
 
-    def __init__(self, executable: str) -> None:
+    def __init__(self, executable: str, *, loopback: bool = False) -> None:
+        """``loopback``: pages may reach servers on 127.0.0.1 (the MLflow UI); everything else stays blocked."""
         self._profile = tempfile.mkdtemp(prefix="medcost-chromium-")
         commands_read, self._commands = os.pipe()
         self._replies, replies_write = os.pipe()
@@ -93,7 +99,7 @@ class Browser:
                 "--window-size=1280,900",
                 f"--user-data-dir={self._profile}",
                 "--remote-debugging-pipe",
-                *BLOCKED_NETWORK,
+                *(LOOPBACK_ONLY if loopback else BLOCKED_NETWORK),
                 "about:blank",
             ],
             stdin=subprocess.DEVNULL,
@@ -144,9 +150,9 @@ class Browser:
         while not self._messages.empty():
             self._events.append(self._messages.get())
 
-    def open(self, path: Path, probe: str, done: str = "true", timeout: float = 30.0) -> Visit:
-        """Load ``path``, evaluate the JavaScript ``probe`` until ``done`` (an expression on its value ``p``) holds."""
-        url = path.resolve().as_uri()
+    def open(self, path: Path | str, probe: str, done: str = "true", timeout: float = 30.0) -> Visit:
+        """Load ``path`` (a file, or a URL), evaluate the JavaScript ``probe`` until ``done`` (on its value ``p``) holds."""
+        url = path if isinstance(path, str) else path.resolve().as_uri()
         target = self.send("Target.createTarget", {"url": "about:blank"})["targetId"]
         session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
         for domain in ("Network", "Page", "Runtime", "Log"):
@@ -160,14 +166,15 @@ class Browser:
         while True:
             answer = self.send("Runtime.evaluate", {"expression": expression, "returnByValue": True}, session=session)
             if "exceptionDetails" in answer:
-                raise AssertionError(f"{path.name}: the probe failed: {answer['exceptionDetails']}")
+                raise AssertionError(f"{url}: the probe failed: {answer['exceptionDetails']}")
             value = answer.get("result", {}).get("value") or {}
             ready = self.send(
                 "Runtime.evaluate",
                 {"expression": "[document.readyState, location.href]", "returnByValue": True},
                 session=session,
             )
-            loaded = ready.get("result", {}).get("value") == ["complete", url]
+            state, href = ready.get("result", {}).get("value") or ["", ""]
+            loaded = state == "complete" and (href == url or isinstance(path, str))  # an app may rewrite its URL
             if (loaded and value.get("done")) or time.monotonic() > deadline:
                 visit.probe = value.get("p")
                 break

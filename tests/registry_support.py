@@ -12,6 +12,7 @@ import importlib
 import json
 import pickle
 import shutil
+import socket
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -249,6 +250,13 @@ def new_store(folder: Path, template: Path) -> str:
 
 def run_promote(p: registry.Promotion, uri: str) -> PromotionDecision:
     return registry.promote(p, uri, registry.default_artifact_location(uri))
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on (for a server a test starts)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def client(uri: str) -> Any:

@@ -1,5 +1,7 @@
 """The one way a stage or a tool starts and ends: arguments, .env, logging, params, and one-line errors.
 
+Also a tool's port setting (flag, else environment or .env, else default: :func:`port_setting`).
+
 A stage script is ``run_stage(main)`` where ``main(params, args)`` does the work; a tool
 (serve, registry, report, the demo generator) is ``run_tool(name, parser, main, argv)``.
 Either way a ``MedcostError`` becomes one line on stderr (``error: <name>: ...``) and exit
@@ -20,7 +22,7 @@ from typing import Any
 from medcost.core.errors import MedcostError, one_line
 from medcost.core.params import read_params
 from medcost.core.runlog import DEFAULT_RUN_LOG, record
-from medcost.core.secrets import load_dotenv_file
+from medcost.core.secrets import env, load_dotenv_file
 
 log = logging.getLogger(__name__)
 
@@ -92,3 +94,15 @@ def run_tool(name: str, parser: argparse.ArgumentParser, main: ToolMain, argv: S
     args = start(parser, argv)
     with exit_on_error(name):
         return main(args)
+
+
+def port_setting(given: int | None, variable: str, default: int) -> int:
+    """A port: ``given`` (a ``--port`` flag), else ``variable`` (environment or .env), else ``default``; a bad one named."""
+    if given is None:
+        value = (env(variable) or str(default)).strip()
+        if not value.isdigit():
+            raise MedcostError(f"{variable} = {value!r}: not a port number")
+        given = int(value)
+    if not 0 < given < 65536:
+        raise MedcostError(f"port {given}: not a port number (1-65535)")
+    return given

@@ -5,8 +5,9 @@ MLflow 3 replaced registry stages with aliases. medcost keeps ONE registered mod
 
 - **register**: each distinct model file (sha256, stored as the version tag ``model_sha256``)
   becomes one version, with alias ``challenger`` (the newest version). Promoting the same
-  file again registers nothing and logs no new run: it re-applies the verdicts to the
-  existing version.
+  file again registers nothing: it re-applies the verdicts to the existing version. Each
+  promote is an MLflow *pipeline run* with a nested run per trained model (see
+  :mod:`~medcost.promote.runs`); rerunning the same promote (same inputs) logs no new run.
 - **champion** (production): only if the quality and drift verdicts pass, the candidate
   beats the current champion significantly on the current test set (both scored on the same
   rows, ``models:/<name>@champion`` loaded with pyfunc: the paired bootstrap lower bound of
@@ -29,7 +30,9 @@ Modules: :mod:`~medcost.promote.session` (tracking store, client, lock),
 :mod:`~medcost.promote.served` (log a version as the checking served model), :mod:`~medcost.promote.lineage` (tags),
 :mod:`~medcost.promote.decision` (verdicts, candidate, crown or not),
 :mod:`~medcost.promote.significance` (the paired bootstrap comparison with the champion),
-:mod:`~medcost.promote.registry` (log, register, move aliases),
+:mod:`~medcost.promote.promotion` (what a promote is about), :mod:`~medcost.promote.registry` (register, move
+aliases), :mod:`~medcost.promote.runs` (the pipeline run
+and a nested run per trained model, with datasets and the decision as its description),
 :mod:`~medcost.promote.plan` (the decision recorded before any move, so a rerun after a crash
 completes it), :mod:`~medcost.promote.moves` (the idempotent moves; resuming) and
 :mod:`~medcost.promote.versions` (look up versions, roll back, status). The command line
@@ -52,7 +55,9 @@ from medcost.promote.lineage import (
     run_metrics,
     verdict_tags,
 )
-from medcost.promote.registry import MODEL_DESCRIPTION, Promotion, promote
+from medcost.promote.promotion import DatasetRef, Promotion, TrainedModel
+from medcost.promote.registry import MODEL_DESCRIPTION, promote
+from medcost.promote.runs import decision_note
 from medcost.promote.served import log_served_model
 from medcost.promote.session import (
     ACTIVE,
@@ -87,6 +92,7 @@ __all__ = [
     "ACTIVE",
     "ALIASES",
     "ARCHIVED",
+    "DatasetRef",
     "CHALLENGER",
     "CHAMPION",
     "DEFAULT_TRACKING_URI",
@@ -96,12 +102,14 @@ __all__ = [
     "SOURCE_PATHS",
     "TRUSTED_MODULES",
     "Promotion",
+    "TrainedModel",
     "Verdicts",
     "champion_version",
     "choose_candidate",
     "coerce_inputs",
     "current_aliases",
     "decide",
+    "decision_note",
     "default_artifact_location",
     "dvc_hashes",
     "file_sha256",

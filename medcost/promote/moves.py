@@ -29,7 +29,6 @@ from medcost.promote.session import (
     REASON_ROLLBACK,
     TAG_ARCHIVED_REASON,
     TAG_LIFECYCLE,
-    TAG_SHA,
 )
 from medcost.promote.versions import current_aliases, find_version
 
@@ -65,17 +64,6 @@ def settle_pending(client: MlflowClient, name: str, request: str) -> PromotePlan
         log.warning("%s: an interrupted promote of another model file registered nothing: dropped", name)
     clear_plan(client, name, plan.request)
     return None
-
-
-def end_interrupted_runs(client: MlflowClient, experiment_name: str, sha256: str) -> None:
-    """Mark the runs an interrupted promote of this model file left running as KILLED (it logs a new one)."""
-    experiment = client.get_experiment_by_name(experiment_name)
-    if experiment is None:
-        return
-    found = f"tags.{TAG_SHA} = '{sha256}' and attributes.status = 'RUNNING'"
-    for run in client.search_runs([experiment.experiment_id], filter_string=found):
-        client.set_terminated(run.info.run_id, status="KILLED")
-        log.warning("run %s of an interrupted promote: marked KILLED", run.info.run_id)
 
 
 def apply_plan(client: MlflowClient, name: str, version: int, plan: PromotePlan) -> str:

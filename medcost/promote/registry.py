@@ -1,8 +1,9 @@
 """The MLflow Model Registry: log and register a candidate and move its aliases by the verdicts.
 
 Each distinct model file (its sha256, the version tag ``model_sha256``) is one version;
-promoting the same file again registers nothing and logs no new run, it re-applies the
-verdicts to the existing version. See :mod:`medcost.promote` for the lifecycle.
+promoting the same file again registers nothing, it re-applies the verdicts to the existing
+version. The runs (a pipeline run, a nested run per trained model) are :mod:`~medcost.promote.runs`.
+See :mod:`medcost.promote` for the lifecycle.
 
 Crash-safe: the decision is recorded first (:mod:`~medcost.promote.plan`), the moves are
 idempotent and a rerun completes an interrupted promote (:mod:`~medcost.promote.moves`).
@@ -16,8 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields, replace
-from pathlib import Path
+from dataclasses import asdict, fields, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -26,15 +26,14 @@ import pandas as pd
 from medcost.core.contracts import PromotionDecision, RmseImprovement, RmsePair
 from medcost.core.errors import MedcostError, summarise
 from medcost.core.faults import crash_point
-from medcost.core.features import FeatureSpec
-from medcost.core.inputs import InputRules
 from medcost.core.metrics import rmse
 from medcost.core.numbers import round_floats
 from medcost.core.secrets import redact
-from medcost.promote.decision import Verdicts
-from medcost.promote.lineage import Lineage, flatten, git_tags, lineage_from_tags, verdict_tags
-from medcost.promote.moves import apply_plan, end_interrupted_runs, settle_pending
+from medcost.promote.lineage import git_tags, lineage_from_tags, verdict_tags
+from medcost.promote.moves import apply_plan, settle_pending
 from medcost.promote.plan import PromotePlan, clear_plan, request_digest, write_plan
+from medcost.promote.promotion import Promotion
+from medcost.promote.runs import describe, end_interrupted_runs, experiment_id, find_pipeline_run, log_runs
 from medcost.promote.served import log_served_model
 from medcost.promote.session import (
     ACTIVE,
@@ -61,32 +60,6 @@ MODEL_DESCRIPTION = (
     "batch predictions; challenger = newest version; previous = the champion before (rollback target). "
     "Versions tagged lifecycle=archived failed their gates or were rolled back."
 )
-
-
-@dataclass(frozen=True)
-class Promotion:
-    """Everything promote needs, gathered by the stage (no file access in the registry code)."""
-
-    model_name: str
-    experiment: str
-    candidate: str  # "tree" | "linear": which trained model
-    model: Any  # the fitted scikit-learn pipeline
-    model_sha256: str  # of the model file: the version's identity
-    test: pd.DataFrame  # the test set, with the target
-    spec: FeatureSpec
-    verdicts: Verdicts  # read_verdicts(...)
-    metrics: dict[str, float]  # logged to the run
-    params: dict[str, Any]  # params sections, logged to the run (flattened) and as version tags
-    tags: dict[str, str]  # lineage_tags(...)
-    lineage: Lineage  # read_lineage(): git commit, git_dirty, DVC experiment
-    rules: InputRules  # the declared input ranges and types, logged with the model and checked on every row
-    artifacts: list[tuple[str, Path]] = field(default_factory=list)  # (run artifact folder, local file or folder)
-    min_rmse_improvement: float = 0.0
-    input_example_rows: int = 5
-    confidence: float = 0.95  # the paired bootstrap improvement must be positive at this level
-    bootstrap_samples: int = 1000
-    seed: int = 42
-    allow_uncommitted: bool = False  # may a model from a dirty tree or `dvc exp run` become champion?
 
 
 def promote(
@@ -119,16 +92,21 @@ def promote(
             plan = _plan(client, p, request, y_test, candidate_predictions, candidate_rmse)
             write_plan(client, p.model_name, plan)
             crash_point("promote", "after_plan")
+        experiment = experiment_id(client, p.experiment, artifact_location)
         existing = find_version(client, p.model_name, p.model_sha256)
+        pipeline_run = find_pipeline_run(client, experiment, request)
         if existing is None:
             if resumed:
-                end_interrupted_runs(client, p.experiment, p.model_sha256)
-            version = _log_and_register(client, p, types, x_test, candidate_rmse, artifact_location)
+                end_interrupted_runs(client, p.experiment, request)
+            pipeline_run, version = _log_and_register(client, p, experiment, request, types, x_test, candidate_rmse)
             crash_point("promote", "after_register")
         else:
             version = int(existing.version)
+            if pipeline_run is None:  # the same model file from other inputs: new runs, no new version
+                pipeline_run, _ = log_runs(p, experiment, request, candidate_rmse, registered=version)
         lifecycle = apply_plan(client, p.model_name, version, plan)
         decision = _decision(p, uri, plan, version, lifecycle, current_aliases(client, p.model_name))
+        describe(client, pipeline_run, decision)
         if publish is not None:
             publish(decision)
             crash_point("promote", "after_publish")
@@ -139,7 +117,8 @@ def promote(
 def _inputs(p: Promotion, candidate_rmse: float) -> dict[str, Any]:
     """What a promote decides from, besides the registry and the test rows: equal inputs, equal request."""
     inputs = {f.name: getattr(p, f.name) for f in fields(p) if f.name not in ("model", "test", "spec")}
-    return {**inputs, "spec": p.spec.model_dump(), "candidate_rmse": candidate_rmse}
+    listed = {name: [asdict(item) for item in getattr(p, name)] for name in ("other_models", "datasets")}  # key-sorted
+    return {**inputs, **listed, "spec": p.spec.model_dump(), "candidate_rmse": candidate_rmse}
 
 
 def _plan(
@@ -240,39 +219,25 @@ def _decision(
 def _log_and_register(
     client: MlflowClient,
     p: Promotion,
+    experiment: str,
+    request: str,
     types: Mapping[str, str],
     x_test: pd.DataFrame,
     candidate_rmse: float,
-    artifact_location: str | None,
-) -> int:
+) -> tuple[str, int]:
+    """Log the pipeline and model runs, then register the candidate's served model; return the run and version."""
     import mlflow
 
-    experiment = client.get_experiment_by_name(p.experiment)
-    if experiment is None:
-        experiment_id = client.create_experiment(p.experiment, artifact_location=artifact_location)
-        log.info("created MLflow experiment '%s' (artifacts: %s)", p.experiment, artifact_location or "server default")
-    else:
-        experiment_id = experiment.experiment_id
+    def log_model() -> str:
+        # the pipeline behind the input checks (medcost.core.served_model), skops-serialised
+        return log_served_model(p.model, p.rules, types, x_test.head(p.input_example_rows)).model_uri
+
+    pipeline_run, model_uri = log_runs(p, experiment, request, candidate_rmse, log_model=log_model)
+    crash_point("promote", "after_log")
+    if model_uri is None:
+        raise MedcostError(f"promote: the {p.candidate} model's run logged no model")
     if not model_exists(client, p.model_name):
         client.create_registered_model(p.model_name, description=MODEL_DESCRIPTION)
-
-    run_tags = {k: v for k, v in p.tags.items() if not k.startswith("params.")}
-    with mlflow.start_run(
-        experiment_id=experiment_id, run_name=f"{p.candidate}-{p.model_sha256[:12]}", tags=run_tags
-    ) as run:
-        crash_point("promote", "after_run")
-        mlflow.log_params({k: str(v) for k, v in flatten(redact(p.params)).items()})
-        mlflow.log_metrics({**p.metrics, "promote.test_rmse": candidate_rmse})
-        # the pipeline behind the input checks (medcost.core.served_model), skops-serialised
-        info = log_served_model(p.model, p.rules, types, x_test.head(p.input_example_rows))
-        for folder, path in p.artifacts:
-            if path.is_dir():
-                mlflow.log_artifacts(str(path), artifact_path=folder)
-            elif path.is_file():
-                mlflow.log_artifact(str(path), artifact_path=folder)
-        log.info("logged run %s in experiment '%s'", run.info.run_id, p.experiment)
-    crash_point("promote", "after_log")
-
     tags = {
         **p.tags,
         **verdict_tags(p.verdicts, candidate_rmse),
@@ -281,9 +246,9 @@ def _log_and_register(
     if not p.verdicts.passed:
         tags[TAG_ARCHIVED_REASON] = REASON_GATES
     # One call creates the version with all its tags, model_sha256 included: no untagged version on a crash.
-    created = mlflow.register_model(info.model_uri, p.model_name, tags=tags)
+    created = mlflow.register_model(model_uri, p.model_name, tags=tags)
     log.info("registered %s version %s", p.model_name, created.version)
-    return int(created.version)
+    return pipeline_run, int(created.version)
 
 
 def _score_version(name: str, version: int, test: pd.DataFrame, rows: int) -> tuple[np.ndarray | None, str | None]:

@@ -1,4 +1,4 @@
-"""The registry command line: ``python -m medcost.registry status [--json]`` and ``python -m medcost.registry rollback``.
+"""The registry command line: ``python -m medcost.registry status [--json] | rollback | ui [--port N]``.
 
 Also the arguments every registry command line shares (this tool and ``medcost.serve``):
 ``--params`` and ``--model-name`` (default: ``promote.model_name``).
@@ -16,6 +16,7 @@ from medcost.core.notify import notify
 from medcost.core.params import PromoteParams, read_params, section
 from medcost.promote import PREVIOUS, mlflow_session, registry_lock, rollback, status, tracking_uri
 from medcost.registry.table import status_table
+from medcost.registry.ui import run_ui, ui_port
 
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:
@@ -40,6 +41,8 @@ def run(args: argparse.Namespace) -> None:
     cfg = promote_params(args)
     name = cfg.model_name
     uri = tracking_uri()
+    if args.command == "ui":
+        raise SystemExit(run_ui(uri, cfg.experiment, ui_port(args.port)))
     with registry_lock(uri), mlflow_session(uri) as client:
         if args.command == "status":
             current = status(client, name)
@@ -59,15 +62,18 @@ def run(args: argparse.Namespace) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """``python -m medcost.registry {status,rollback}``."""
+    """``python -m medcost.registry {status,rollback,ui}``."""
     parser = argparse.ArgumentParser(
-        prog="python -m medcost.registry", description="Inspect the medcost registered model or roll its champion back."
+        prog="python -m medcost.registry",
+        description="Inspect the medcost registered model, roll its champion back, or open the MLflow UI.",
     )
     parser.add_argument(
         "command",
-        choices=["status", "rollback"],
-        help="status: aliases and versions; rollback: champion back to the version holding 'previous'",
+        choices=["status", "rollback", "ui"],
+        help="status: aliases and versions; rollback: champion back to the version holding 'previous'; "
+        "ui: the MLflow UI on 127.0.0.1, opened on the experiment's runs",
     )
     parser.add_argument("--json", action="store_true", help="status as JSON (for scripts) instead of a table")
+    parser.add_argument("--port", type=int, help="ui: port (default MEDCOST_MLFLOW_PORT, else 5000)")
     add_model_arguments(parser)
     run_tool("registry", parser, run, argv)

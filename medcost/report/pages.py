@@ -32,6 +32,7 @@ from medcost.core.errors import MedcostError
 from medcost.core.io import atomic_path
 from medcost.core.params import PromoteParams, read_params, section
 from medcost.promote import mlflow_session, registry_lock, shown_uri, status, tracking_uri
+from medcost.registry.table import COLUMNS, status_rows
 from medcost.report.report import dvc
 
 log = logging.getLogger(__name__)
@@ -159,18 +160,15 @@ def registry_page(state: dict[str, Any] | None, store: str) -> str:
     if state is None or not state["versions"]:
         body = f"<p>No registered model yet in <code>{html.escape(store)}</code>: promote registers one.</p>"
     else:
-        rows = []
-        for v in state["versions"]:
-            lifecycle = v["lifecycle"] + (f" ({v['archived_reason']})" if v.get("archived_reason") else "")
-            commit = (v.get("git_commit") or "")[:10] + (" (dirty)" if v.get("git_dirty") == "true" else "")
-            cells = [v["version"], ", ".join(v["aliases"]), lifecycle, v.get("candidate"), v.get("test_rmse")]
-            cells += [commit, v.get("experiment")]
-            rows.append("<tr>" + "".join(f"<td>{html.escape(str(c or ''))}</td>" for c in cells) + "</tr>")
+        rows = [
+            "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in cells) + "</tr>"
+            for cells in status_rows(state)
+        ]
         aliases = ", ".join(f"{a} → version {n}" for a, n in sorted(state["aliases"].items()))
         body = (
             f"<p>Aliases: {html.escape(aliases or 'none')}. Store: <code>{html.escape(store)}</code>.</p>\n"
-            "<table><thead><tr><th>version</th><th>aliases</th><th>lifecycle</th><th>model</th><th>test RMSE</th>"
-            "<th>git commit</th><th>experiment</th></tr></thead>\n<tbody>" + "\n".join(rows) + "</tbody></table>"
+            "<table><thead><tr>" + "".join(f"<th>{html.escape(column)}</th>" for column in COLUMNS) + "</tr></thead>\n"
+            "<tbody>" + "\n".join(rows) + "</tbody></table>"
         )
     name = state["model_name"] if state else "medcost"
     back = f'<p class="note"><a href="{INDEX}">All reports</a></p>'

@@ -21,9 +21,8 @@ import os
 import sys
 from collections.abc import Sequence
 
-from medcost.core.entry import run_tool
-from medcost.core.errors import MedcostError
-from medcost.core.secrets import env, mask_url
+from medcost.core.entry import port_setting, run_tool
+from medcost.core.secrets import mask_url
 from medcost.predict import load_champion
 from medcost.promote import tracking_uri
 from medcost.registry import add_model_arguments, model_name
@@ -61,14 +60,7 @@ def serve(args: argparse.Namespace) -> None:
 
 def serve_port(given: int | None) -> int:
     """``--port`` if given, else MEDCOST_SERVE_PORT (environment or .env), else the default; a bad value is named."""
-    if given is None:
-        value = env("MEDCOST_SERVE_PORT") or str(DEFAULT_PORT)
-        if not value.isdigit():
-            raise MedcostError(f"MEDCOST_SERVE_PORT = {value!r}: not a port number")
-        given = int(value)
-    if not 0 < given < 65536:
-        raise MedcostError(f"port {given}: not a port number (1-65535)")
-    return given
+    return port_setting(given, "MEDCOST_SERVE_PORT", DEFAULT_PORT)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

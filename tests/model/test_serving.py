@@ -9,7 +9,6 @@ import json
 import math
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -30,6 +29,7 @@ from tests.registry_support import (
     MODEL,
     ROOT,
     feature_spec,
+    free_port,
     new_store,
     run_stage,
     write_project,
@@ -155,12 +155,6 @@ def test_serve_without_champion_is_one_line_and_exit_1(tmp_path, empty_store):
     assert result.returncode == 1, result.stderr
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("error: serve: no champion for registered model 'nobody'") and "run promote first" in last
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def request(url: str, payload: dict[str, Any] | None = None, timeout: float = 30) -> tuple[int, str]:

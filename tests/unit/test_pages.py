@@ -126,6 +126,6 @@ def test_the_registry_page_shows_versions_and_aliases():
     text = registry_page(state, "sqlite:///mlflow.db")
     assert "champion → version 2, previous → version 1" in text
     assert "<td>2</td><td>champion</td><td>active</td><td>tree</td><td>9.5</td><td>0123456789</td>" in text
-    assert "<td>archived (gates)</td>" in text and "fedcba9876 (dirty)" in text
+    assert "<td>archived: gates</td>" in text and "fedcba9876 (dirty)" in text  # as make registry prints them
     assert "No registered model yet" in registry_page(None, "sqlite:///mlflow.db")
     assert '<a href="index.html">All reports</a>' in text

@@ -291,11 +291,28 @@ def test_promote_stage_writes_the_decision_and_keeps_secrets_out(data, tmp_path,
     assert mv.tags["dvc.train.md5"] == "a" * 32 and mv.tags["dvc.model.md5"] == "c" * 32
     assert mv.tags["dvc_exp_name"] == "tidy-ruff"
     assert mv.tags["git_commit"] == head and mv.tags["git_dirty"] == "false"
-    run = c.get_run(mv.run_id)
+    run = c.get_run(mv.run_id)  # the candidate's model run, nested under the pipeline run
     assert run.data.metrics["test.rmse"] == 10.0 and run.data.metrics["gate.r2"] == pytest.approx(0.3)
-    artifacts = {a.path for a in c.list_artifacts(run.info.run_id)}
+    assert run.data.params["train_tree.max_iter"] == str(params["train_tree"]["max_iter"])
+    assert [a.path for a in c.list_artifacts(run.info.run_id, "model_file")] == ["model_file/tree.pkl"]
+    pipeline = c.get_run(run.data.tags["mlflow.parentRunId"])
+    artifacts = {a.path for a in c.list_artifacts(pipeline.info.run_id)}
     assert {"plots", "verdicts"} <= artifacts
-    assert [a.path for a in c.list_artifacts(run.info.run_id, "plots")] == ["plots/predicted_vs_actual.png"]
+    assert [a.path for a in c.list_artifacts(pipeline.info.run_id, "plots")] == ["plots/predicted_vs_actual.png"]
+    note = pipeline.data.tags["mlflow.note.content"]  # the description: what was decided, and why
+    assert "version 1: lifecycle **active**; champion unchanged (none)" in note
+    assert "- uncommitted: trained inside `dvc exp run` 'tidy-ruff'" in note
+    # every trained model is a run, with the train and test sets as datasets (digest: the DVC md5)
+    model_runs = c.search_runs(
+        [pipeline.info.experiment_id], filter_string=f"tags.mlflow.parentRunId = '{pipeline.info.run_id}'"
+    )
+    assert sorted(r.data.tags["model_family"] for r in model_runs) == ["linear", "tree"]
+    for model_run in model_runs:
+        inputs = {(d.dataset.name, d.dataset.digest) for d in model_run.inputs.dataset_inputs}
+        assert inputs == {("train", "a" * 32), ("test", "b" * 32)}
+        assert "test.r2" in model_run.data.metrics
+    experiment = c.get_experiment(pipeline.info.experiment_id)
+    assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"  # opens on its runs
     assert (tmp_path / "mlruns").is_dir()  # artifacts beside mlflow.db
 
     everything = json.dumps([decision, mv.tags, run.data.params, run.data.tags]) + caplog.text
@@ -306,6 +323,7 @@ def test_promote_stage_writes_the_decision_and_keeps_secrets_out(data, tmp_path,
     again = read_decision(tmp_path)
     assert again["version"] == 1 and not again["registered_new_version"] and again["champion_after"] is None
     assert len(c.search_model_versions(f"name = '{MODEL}'")) == 1
+    assert len(c.search_runs([pipeline.info.experiment_id])) == 3  # the same promote logs no new run
 
     # an uncommitted params edit: still no champion, and the decision says why
     monkeypatch.delenv("DVC_EXP_NAME")
