@@ -88,6 +88,11 @@ class DeltaLakehouse:
         """The rows of the receipt's years at the receipt's version, sorted by the key."""
         from deltalake import DeltaTable
 
+        if not DeltaTable.is_deltatable(str(self.path)):
+            raise MedcostError(
+                f"lakehouse table {self.path}: no Delta table there (the lakehouse lives outside DVC and "
+                "`dvc pull` does not bring it: `dvc repro -f -s load validate` rebuilds it from the extract)"
+            )
         try:
             table = DeltaTable(str(self.path), version=receipt.version)
         except Exception as exc:  # deltalake raises several types for a missing table/version

@@ -88,6 +88,13 @@ def test_missing_version_is_a_clear_error(tmp_path):
         lake.read(receipt.model_copy(update={"version": 7}))
 
 
+def test_a_missing_table_says_how_to_rebuild_it(tmp_path):
+    """The lakehouse is outside DVC: on a clone after `dvc pull` the tables are absent, and the error says what to run."""
+    receipt = DeltaLakehouse(tmp_path / "features").write(features(), KEY)
+    with pytest.raises(MedcostError, match=r"elsewhere: no Delta table there .*dvc repro -f -s load validate"):
+        DeltaLakehouse(tmp_path / "elsewhere").read(receipt)
+
+
 def test_unknown_backend():
     with pytest.raises(MedcostError, match="load.backend = 'bigquery'"):
         open_lakehouse("bigquery", "x", "t")
