@@ -17,7 +17,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 PORT ?=
 BASE ?= main
 
-.PHONY: setup data run pages test test-fast lint format lock bench bench-scale clean-data help serve rollback registry mlflow-ui report exps
+.PHONY: fresh-lock setup data run pages test test-fast lint format lock bench bench-scale clean-data help serve rollback registry mlflow-ui report exps
 
 help:
 	@echo "make setup     create .venv with Python 3.11.5+ or 3.12 (found on PATH, or PYTHON=/path/to/python) and install requirements.txt"
@@ -36,6 +36,7 @@ help:
 	@echo "               in a browser: dvc plots diff BASE (offline template in .dvc/plots/offline.html)"
 	@echo "make exps      every DVC experiment: its changed params and both models' test R² and RMSE (< 160 columns)"
 	@echo "make lock      recompile requirements.txt from requirements.in"
+	@echo "make fresh-lock dvc.lock and tracked metrics as a fresh clone's make run writes them (commit first)"
 	@echo "make bench     run the benchmarks under bench/"
 	@echo "make bench-scale CLIENTS=1000000 [DB=postgresql]  every stage's time and peak memory at that size (bench/results/)"
 
@@ -114,6 +115,10 @@ lock:
 	$(PY) -m pip install --quiet uv
 	$(BIN)/uv pip compile requirements.in --python-version 3.11.7 --no-header --annotation-style line \
 		$$(test -f ../shared/stack/verified-freeze.txt && echo "-c ../shared/stack/verified-freeze.txt") -o requirements.txt
+
+# A fresh clone has an empty registry and no lakehouse: commit the outputs it produces (scripts/fresh-lock.sh).
+fresh-lock: setup
+	sh scripts/fresh-lock.sh
 
 clean-data:
 	rm -rf data models metrics plots reports dvclive mlruns mlflow.db

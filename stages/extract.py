@@ -37,7 +37,10 @@ def main(params: dict[str, Any], args: argparse.Namespace) -> None:
     engine = connect(url)
     bind = {"as_of": cfg.as_of, "history_start": cfg.history_start}
     with atomic_path(catalog.raw) as raw_dir:
-        tables = extract_tables(engine, queries, bind, cfg.chunk_rows, raw_dir)
+        totals = {
+            name: table.rows for name, table in expected.tables.items()
+        }  # the fingerprint's counts: the bars' ends
+        tables = extract_tables(engine, queries, bind, cfg.chunk_rows, raw_dir, totals)
         # one more scan by SQL (cheaper than the extract): the rows read are the fingerprinted ones
         fingerprints = {name: Path(spec.fingerprint) for name, spec in cfg.tables.items()}
         require_unchanged(expected, source_fingerprint(engine, url, fingerprints, bind), catalog.source_fingerprint)

@@ -25,6 +25,7 @@ from medcost.core.io import read_parquet
 from medcost.core.model_file import load_model
 from medcost.core.notify import notify, promotion_event
 from medcost.core.params import PromoteParams, TransformParams, ValidateParams, section
+from medcost.core.progress import waiting
 from medcost.promote import (
     DatasetRef,
     Promotion,
@@ -129,7 +130,8 @@ def main(params: dict[str, Any], args: argparse.Namespace) -> None:
 
     uri = tracking_uri()
     # published before promote clears its plan: a rerun after a crash publishes the same decision
-    promote(promotion, uri, default_artifact_location(uri), publish=publish)
+    with waiting("logging and registering in MLflow"):
+        promote(promotion, uri, default_artifact_location(uri), publish=publish)
 
 
 if __name__ == "__main__":

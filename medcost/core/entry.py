@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from medcost.core.errors import MedcostError, one_line
+from medcost.core.logs import DATE_FORMAT, FORMAT
 from medcost.core.params import read_params
 from medcost.core.runlog import DEFAULT_RUN_LOG, record
 from medcost.core.secrets import env, load_dotenv_file
@@ -33,9 +34,7 @@ ToolMain = Callable[[argparse.Namespace], Any]
 def configure_logging() -> None:
     """One log format on stderr for every stage and tool; ``MEDCOST_LOG_LEVEL`` sets the level."""
     level = os.environ.get("MEDCOST_LOG_LEVEL", "INFO").upper()
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s", datefmt="%H:%M:%S", stream=sys.stderr
-    )
+    logging.basicConfig(level=level, format=FORMAT, datefmt=DATE_FORMAT, stream=sys.stderr)
 
 
 @contextmanager

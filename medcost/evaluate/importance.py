@@ -13,6 +13,7 @@ from sklearn.pipeline import Pipeline
 from threadpoolctl import threadpool_limits
 
 from medcost.core.features import FeatureSpec
+from medcost.core.progress import steps
 
 log = logging.getLogger(__name__)
 
@@ -43,5 +44,5 @@ def importance_tables(
         f"importance_{name}": permutation_importances(
             model, x_test, test[spec.target], rows=rows, repeats=repeats, seed=seed
         ).round({"importance": 6, "std": 6})
-        for name, model in models.items()
+        for name, model in steps(models.items(), "permutation importance", total=len(models))
     }

@@ -24,6 +24,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from medcost.core.contracts import SourceFingerprint, TableFingerprint
 from medcost.core.errors import MedcostError, summarise
+from medcost.core.progress import steps
 from medcost.core.secrets import mask_url
 from medcost.extract.stream import read_query
 
@@ -48,7 +49,8 @@ def source_fingerprint(
     engine: Engine, url: str, queries: Mapping[str, str | Path], bind: Mapping[str, Any]
 ) -> SourceFingerprint:
     """Fingerprint the source ``url`` (connected as ``engine``): each table's SQL file (name -> path) run with ``bind``."""
-    tables = {name: table_fingerprint(engine, name, path, bind) for name, path in queries.items()}
+    shown = steps(queries.items(), "fingerprint", total=len(queries))
+    tables = {name: table_fingerprint(engine, name, path, bind) for name, path in shown}
     return SourceFingerprint(dialect=engine.dialect.name, identity=source_identity(url), tables=tables)
 
 

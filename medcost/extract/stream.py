@@ -21,6 +21,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from medcost.core.contracts import TableExtract
 from medcost.core.errors import MedcostError, summarise
+from medcost.core.progress import counting
 from medcost.extract.convert import arrow_schema, convert_column
 
 log = logging.getLogger(__name__)
@@ -58,26 +59,29 @@ def extract_table(
     bind: Mapping[str, Any],
     chunk_rows: int,
     out_path: Path,
+    total: int | None = None,
 ) -> TableExtract:
-    """Stream one query into ``out_path`` (Parquet); return its row count and timing."""
+    """Stream one query into ``out_path`` (Parquet); return its row count (``total``: the rows expected, for the bar)."""
     started = time.perf_counter()
     schema = arrow_schema(columns)
     rows = 0
     writer: pq.ParquetWriter | None = None
     try:
-        for chunk in stream_query(engine, table, sql, bind, chunk_rows):
-            missing = [c for c in columns if c not in chunk.columns]
-            if missing:
-                raise MedcostError(
-                    f"{table}: column(s) {', '.join(missing)} missing from the query result "
-                    f"(it returned: {', '.join(chunk.columns)})"
-                )
-            arrays = [convert_column(table, name, kind, chunk[name]) for name, kind in columns.items()]
-            batch = pa.Table.from_arrays(arrays, schema=schema)
-            if writer is None:
-                writer = pq.ParquetWriter(out_path, schema, compression="zstd")
-            writer.write_table(batch)
-            rows += len(chunk)
+        with counting(f"extract {table}", total) as advance:
+            for chunk in stream_query(engine, table, sql, bind, chunk_rows):
+                missing = [c for c in columns if c not in chunk.columns]
+                if missing:
+                    raise MedcostError(
+                        f"{table}: column(s) {', '.join(missing)} missing from the query result "
+                        f"(it returned: {', '.join(chunk.columns)})"
+                    )
+                arrays = [convert_column(table, name, kind, chunk[name]) for name, kind in columns.items()]
+                batch = pa.Table.from_arrays(arrays, schema=schema)
+                if writer is None:
+                    writer = pq.ParquetWriter(out_path, schema, compression="zstd")
+                writer.write_table(batch)
+                rows += len(chunk)
+                advance(len(chunk))
     finally:
         if writer is not None:
             writer.close()
@@ -95,10 +99,13 @@ def extract_tables(
     bind: Mapping[str, Any],
     chunk_rows: int,
     out_dir: Path,
+    totals: Mapping[str, int] | None = None,
 ) -> dict[str, TableExtract]:
-    """Extract every table (name -> (sql, columns)) into ``out_dir/<name>.parquet``."""
+    """Extract every table (name -> (sql, columns)) into ``out_dir/<name>.parquet``; ``totals``: rows expected per table."""
     out_dir.mkdir(parents=True, exist_ok=True)
     return {
-        name: extract_table(engine, name, sql, columns, bind, chunk_rows, out_dir / f"{name}.parquet")
+        name: extract_table(
+            engine, name, sql, columns, bind, chunk_rows, out_dir / f"{name}.parquet", (totals or {}).get(name)
+        )
         for name, (sql, columns) in tables.items()
     }

@@ -8,6 +8,7 @@ also deletes the stale target rows the caller names (rows gone from the source).
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -88,8 +89,19 @@ class DeltaLakehouse:
         """The rows of the receipt's years at the receipt's version, sorted by the key."""
         from deltalake import DeltaTable
 
+        path = self.path
+        root = os.environ.get("DVC_ROOT", "").strip()
+        if not DeltaTable.is_deltatable(str(path)) and root and not path.is_absolute():
+            # `dvc exp run --temp/--queue` runs in a copy without the lakehouse (it is not a DVC out):
+            # read the repository's table; the receipt's version and content hash make it exact
+            path = Path(root) / path
+        if not DeltaTable.is_deltatable(str(path)):
+            raise MedcostError(
+                f"lakehouse table {self.path}: no Delta table there (the lakehouse lives outside DVC and "
+                "`dvc pull` does not bring it: `dvc repro -f -s load validate` rebuilds it from the extract)"
+            )
         try:
-            table = DeltaTable(str(self.path), version=receipt.version)
+            table = DeltaTable(str(path), version=receipt.version)
         except Exception as exc:  # deltalake raises several types for a missing table/version
             raise MedcostError(
                 f"lakehouse table {self.path} version {receipt.version}: cannot be read ({summarise(exc)})"

@@ -26,6 +26,7 @@ import pandas as pd
 from medcost.core.contracts import PredictedCost, PredictSummary, PromotionDecision
 from medcost.core.errors import MedcostError
 from medcost.core.inputs import first_rejection
+from medcost.core.progress import waiting
 from medcost.core.secrets import mask_url
 from medcost.core.served_model import served_rules
 from medcost.load import upsert_delta
@@ -64,7 +65,7 @@ def load_champion(name: str, uri: str, decision: PromotionDecision | None = None
     when there is one, else that promote has to run first. A champion logged without input
     rules (a plain pipeline, registered before medcost checked inputs) is refused.
     """
-    with mlflow_session(uri) as client:
+    with waiting(f"loading {name}@{CHAMPION}"), mlflow_session(uri) as client:
         if decision is not None and CHAMPION not in current_aliases(client, name):
             reason = why_no_champion(decision, name, uri)
             if reason is not None:

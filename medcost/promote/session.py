@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from medcost.core.errors import MedcostError, summarise
+from medcost.core.logs import mlflow_in_medcost_format
 from medcost.core.secrets import mask_url
 
 if TYPE_CHECKING:  # heavy: imported inside the functions that need it
@@ -88,9 +89,10 @@ def default_artifact_location(uri: str) -> str | None:
 
 
 def quiet_mlflow() -> None:
-    """No telemetry from MLflow unless the user asked for it (set before mlflow is imported)."""
+    """No telemetry from MLflow unless the user asked for it, and its lines in medcost's format (before mlflow is imported)."""
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    mlflow_in_medcost_format()
 
 
 @contextmanager

@@ -8,7 +8,12 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from typing import Any
+
+from medcost.core.progress import waiting
+
+log = logging.getLogger(__name__)
 
 
 def gx() -> Any:
@@ -16,7 +21,10 @@ def gx() -> Any:
     os.environ["GX_ANALYTICS_ENABLED"] = "false"
     # Its import logs hundreds of INFO lines (docs decorators): only its warnings are wanted.
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
-    import great_expectations
+    if "great_expectations" not in sys.modules:
+        log.info("importing Great Expectations")  # 15-30 s on two cores: say what the stage is doing
+    with waiting("importing Great Expectations"):
+        import great_expectations
 
     return great_expectations
 

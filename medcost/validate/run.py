@@ -20,6 +20,7 @@ import pandas as pd
 from medcost.core.contracts import ExtractMetrics, LoadReceipt, SuiteResult, ValidationMeta, ValidationReport
 from medcost.core.errors import summarise
 from medcost.core.params import ExtractParams, TransformParams, ValidateParams
+from medcost.core.progress import steps
 from medcost.validate.docs import build_data_docs
 from medcost.validate.frames import claims_clients_frame, feature_kinds, typed_frame
 from medcost.validate.gx import ephemeral_context, gx
@@ -116,7 +117,7 @@ def run_suites(
     suites: dict[str, SuiteResult] = {}
     problems: list[str] = []
     expectations = evaluated = 0
-    for batch in batches:
+    for batch in steps(batches, "validate suites"):
         suite_started = time.perf_counter()
         suite = context.suites.add(batch.suite)
         definition = source.add_dataframe_asset(batch.name).add_batch_definition_whole_dataframe(batch.name)

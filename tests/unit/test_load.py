@@ -1,6 +1,7 @@
 """The Delta Lake feature table and the one Delta upsert: idempotent loads, receipts, reading the loaded version."""
 
 import datetime as dt
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -86,6 +87,27 @@ def test_missing_version_is_a_clear_error(tmp_path):
     receipt = lake.write(features(), KEY)
     with pytest.raises(MedcostError, match="version 7: cannot be read"):
         lake.read(receipt.model_copy(update={"version": 7}))
+
+
+def test_a_missing_table_says_how_to_rebuild_it(tmp_path):
+    """The lakehouse is outside DVC: on a clone after `dvc pull` the tables are absent, and the error says what to run."""
+    receipt = DeltaLakehouse(tmp_path / "features").write(features(), KEY)
+    with pytest.raises(MedcostError, match=r"elsewhere: no Delta table there .*dvc repro -f -s load validate"):
+        DeltaLakehouse(tmp_path / "elsewhere").read(receipt)
+
+
+def test_an_experiments_copy_reads_the_repositorys_table(tmp_path, monkeypatch):
+    """Under `dvc exp run --temp` the copy has no lakehouse: the table under DVC_ROOT is read, at the receipt's version."""
+    root, copy = tmp_path / "repo", tmp_path / "copy"
+    copy.mkdir()
+    monkeypatch.chdir(root.parent)
+    receipt = DeltaLakehouse(Path("repo") / "features").write(features(), KEY)
+    monkeypatch.chdir(copy)
+    monkeypatch.setenv("DVC_ROOT", str(root))
+    assert len(read_loaded(DeltaLakehouse("features"), receipt)) == receipt.rows
+    monkeypatch.delenv("DVC_ROOT")
+    with pytest.raises(MedcostError, match="no Delta table there"):
+        DeltaLakehouse("features").read(receipt)
 
 
 def test_unknown_backend():

@@ -15,13 +15,26 @@ import pytest
 from medcost.core.progress import showing_progress, steps
 
 SCRIPT = "from medcost.core.progress import steps\nfor _ in steps(range(3), 'counting'): pass\nprint('done')\n"
+# a row counter and a clock, with a log line while they are drawn
+FORMS = """
+import logging, time
+from medcost.core.entry import configure_logging
+from medcost.core.progress import counting, waiting
+configure_logging()
+with counting("extract claims", 300) as advance:
+    advance(200)
+    logging.getLogger("medcost.x").info("halfway")
+with waiting("loading model", every=0.05):
+    time.sleep(0.3)
+print("done")
+"""
 
 
-def run_on_a_terminal(env: dict[str, str]) -> str:
-    """Run SCRIPT with stdout and stderr on a pseudo-terminal; what the terminal received."""
+def run_on_a_terminal(env: dict[str, str], script: str = SCRIPT) -> str:
+    """Run ``script`` with stdout and stderr on a pseudo-terminal; what the terminal received."""
     leader, follower = pty.openpty()
     fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # a new pty is 0 columns wide
-    process = subprocess.Popen([sys.executable, "-c", SCRIPT], stdout=follower, stderr=follower, env=env)
+    process = subprocess.Popen([sys.executable, "-c", script], stdout=follower, stderr=follower, env=env)
     os.close(follower)
     received = b""
     while True:
@@ -62,3 +75,16 @@ def test_steps_yield_every_item_either_way(monkeypatch):
     monkeypatch.setenv("CI", "true")
     assert not showing_progress()
     assert list(steps(iter("abc"), "letters")) == ["a", "b", "c"]
+
+
+def test_a_terminal_gets_a_row_counter_and_a_clock_and_log_lines_stay_whole():
+    shown = run_on_a_terminal(environment(), FORMS)
+    assert "extract claims:" in shown and "200/300" in shown and "loading model: 00:00" in shown
+    assert "INFO    medcost.x: halfway" in shown and "done" in shown
+
+
+def test_a_pipe_gets_the_log_lines_and_no_counter_or_clock():
+    result = subprocess.run([sys.executable, "-c", FORMS], capture_output=True, text=True, env=environment())
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].endswith("INFO    medcost.x: halfway") and result.stdout == "done\n"
