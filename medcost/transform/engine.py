@@ -1,0 +1,21 @@
+"""The feature table from the raw extract's Parquet files, by the engine ``transform.engine`` names."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+
+from medcost.core.io import read_parquet
+from medcost.core.params import TransformParams
+from medcost.transform.duck import duckdb_feature_table
+from medcost.transform.features import build_feature_table
+
+
+def feature_table(clients: Path, claims: Path, as_of: dt.date, cfg: TransformParams) -> pd.DataFrame:
+    """Training rows and scoring snapshot: DuckDB over the files (default), or pandas in memory (the reference)."""
+    if cfg.engine == "pandas":
+        frames = (read_parquet(clients, made_by="extract"), read_parquet(claims, made_by="extract"))
+        return build_feature_table(*frames, as_of, cfg)
+    return duckdb_feature_table(clients, claims, as_of, cfg)
