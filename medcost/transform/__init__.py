@@ -1,7 +1,7 @@
 """The transform stage: point-in-time client features (the training year with its target, and the scoring snapshot)."""
 
 from medcost.transform.duck import duckdb_feature_table, duckdb_features
-from medcost.transform.engine import feature_table
+from medcost.transform.engine import feature_table, write_feature_table
 from medcost.transform.features import build_feature_table, client_features
 from medcost.transform.sql import Cutoff, feature_sql
 
@@ -13,4 +13,5 @@ __all__ = [
     "duckdb_features",
     "feature_sql",
     "feature_table",
+    "write_feature_table",
 ]

@@ -10,19 +10,23 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from medcost.core.errors import MedcostError
+from medcost.core.io import atomic_path
 from medcost.core.params import DuckDBParams, TransformParams
-from medcost.transform.features import CLAIM_COLUMNS, check_feature_table, client_columns, require, snapshot_cutoffs
+from medcost.transform.features import CLAIM_COLUMNS, check_rows, client_columns, require, snapshot_cutoffs
 from medcost.transform.sql import Cutoff, feature_sql, unknown_categories_sql
 
 if TYPE_CHECKING:
     import duckdb
+    import pyarrow as pa
 
 log = logging.getLogger(__name__)
 
@@ -67,22 +71,58 @@ def _warn_unknown_categories(con: duckdb.DuckDBPyConnection, cfg: TransformParam
             )
 
 
-def duckdb_features(clients: Path, claims: Path, cutoffs: Sequence[Cutoff], cfg: TransformParams) -> pd.DataFrame:
-    """The feature rows of ``cutoffs`` from the Parquet files ``clients`` and ``claims``, sorted by year and client."""
+BATCH_ROWS = 131_072
+"""Feature rows per batch from DuckDB to the Parquet writer: the stage holds one batch, not the table."""
+
+
+@contextmanager
+def _result(
+    clients: Path, claims: Path, cutoffs: Sequence[Cutoff], cfg: TransformParams
+) -> Iterator[pa.RecordBatchReader]:
+    """The feature rows of ``cutoffs``, sorted by year and client, as a stream of Arrow batches."""
     con = connect(cfg.duckdb)
     try:
         _parquet_view(con, "clients", Path(clients), client_columns(cfg))
         _parquet_view(con, "claims", Path(claims), CLAIM_COLUMNS)
         _warn_unknown_categories(con, cfg, cutoffs)
-        result = con.sql(feature_sql(cfg, cutoffs)).to_arrow_table()
+        yield con.sql(feature_sql(cfg, cutoffs)).to_arrow_reader(BATCH_ROWS)
     finally:
         con.close()
-    # one row per client and cutoff; self_destruct frees each Arrow column once converted
-    return result.to_pandas(self_destruct=True, split_blocks=True)
+
+
+def duckdb_features(clients: Path, claims: Path, cutoffs: Sequence[Cutoff], cfg: TransformParams) -> pd.DataFrame:
+    """The feature rows of ``cutoffs`` from the Parquet files ``clients`` and ``claims``, sorted by year and client."""
+    with _result(clients, claims, cutoffs, cfg) as batches:
+        table = batches.read_all()
+    return table.to_pandas(self_destruct=True, split_blocks=True)
 
 
 def duckdb_feature_table(clients: Path, claims: Path, as_of: dt.date, cfg: TransformParams) -> pd.DataFrame:
     """Training rows and scoring snapshot, as :func:`medcost.transform.features.build_feature_table`, by DuckDB."""
     table = duckdb_features(clients, claims, snapshot_cutoffs(as_of), cfg)
-    check_feature_table(table, as_of)
+    check_rows(table["year"].value_counts().to_dict(), table.shape[1], as_of)
     return table
+
+
+def write_duckdb_feature_table(clients: Path, claims: Path, as_of: dt.date, cfg: TransformParams, out: Path) -> None:
+    """The feature table of :func:`duckdb_feature_table` written to ``out`` batch by batch, atomically.
+
+    The file reads back (``pandas.read_parquet``) as the pandas engine's does: the same
+    columns, dtypes and rows; only the per-client batches pass through memory.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    rows: Counter[int] = Counter()
+    with _result(clients, claims, snapshot_cutoffs(as_of), cfg) as batches, atomic_path(out) as tmp:
+        # text as plain string, as pandas writes it (DuckDB may hand out string views)
+        schema = pa.schema(
+            [pa.field(f.name, pa.string() if pa.types.is_string_view(f.type) else f.type) for f in batches.schema]
+        )
+        with pq.ParquetWriter(tmp, schema) as writer:
+            for batch in batches:
+                writer.write_batch(batch.cast(schema))
+                counts = pc.value_counts(batch.column("year")).to_pylist()
+                rows.update({item["values"]: item["counts"] for item in counts})
+        check_rows(rows, len(schema), as_of)

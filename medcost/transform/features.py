@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -53,10 +53,9 @@ def snapshot_cutoffs(as_of: dt.date) -> list[Cutoff]:
     return [Cutoff(as_of.replace(year=as_of.year - 1), target_end=as_of), Cutoff(as_of)]
 
 
-def check_feature_table(table: pd.DataFrame, as_of: dt.date) -> None:
-    """Raise if a cutoff has no client; log the table's size."""
+def check_rows(rows: Mapping[int, int], columns: int, as_of: dt.date) -> None:
+    """Raise if a cutoff has no client (``rows``: feature rows per year); log the table's size."""
     train, score = snapshot_cutoffs(as_of)
-    rows = table["year"].value_counts()
     for cutoff, role in ((train, "the training cutoff"), (score, "the scoring cutoff")):
         if rows.get(cutoff.on.year, 0) == 0:
             raise MedcostError(f"transform: no client was enrolled on {cutoff.on} ({role})")
@@ -66,7 +65,7 @@ def check_feature_table(table: pd.DataFrame, as_of: dt.date) -> None:
         train.on.year,
         rows[score.on.year],
         score.on.year,
-        table.shape[1],
+        columns,
     )
 
 
@@ -188,5 +187,5 @@ def build_feature_table(
     """Training rows (year = as_of.year - 1, with target) and the scoring snapshot (year = as_of.year, no target)."""
     parts = [client_features(clients, claims, c.on, cfg, target_end=c.target_end) for c in snapshot_cutoffs(as_of)]
     table = pd.concat(parts, ignore_index=True)
-    check_feature_table(table, as_of)
+    check_rows(table["year"].value_counts().to_dict(), table.shape[1], as_of)
     return table

@@ -6,6 +6,7 @@ the same frames written as the extract writes them (Parquet with the declared co
 
 import datetime as dt
 import logging
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -17,7 +18,14 @@ from medcost.core.errors import MedcostError
 from medcost.core.features import FeatureSpec
 from medcost.core.params import ExtractParams, TransformParams, section
 from medcost.extract.convert import arrow_schema
-from medcost.transform import Cutoff, build_feature_table, client_features, duckdb_feature_table, duckdb_features
+from medcost.transform import (
+    Cutoff,
+    build_feature_table,
+    client_features,
+    duckdb_feature_table,
+    duckdb_features,
+    write_feature_table,
+)
 from tests.unit.test_extract import run_extract
 
 CUTOFF = dt.date(2025, 1, 1)
@@ -36,19 +44,25 @@ def cfg(params, tmp_path_factory) -> TransformParams:
 def features(params, cfg, tmp_path, request):
     """``client_features`` of the engine under test: (clients, claims, cutoff, target_end=None) -> frame."""
     engine = request.param
-    tables = section(params, "extract", ExtractParams).tables
 
     def run(clients: pd.DataFrame, claims: pd.DataFrame, cutoff: dt.date, target_end: dt.date | None = None):
         if engine == "pandas":
             return client_features(clients, claims, cutoff, cfg, target_end=target_end)
-        paths = {}
-        for name, frame in (("clients", clients), ("claims", claims)):
-            paths[name] = tmp_path / f"{name}.parquet"
-            schema = arrow_schema({c: t for c, t in tables[name].columns.items() if c in frame.columns})
-            pq.write_table(pa.Table.from_pandas(frame, schema=schema, preserve_index=False), paths[name])
+        paths = write_raw(params, clients, claims, tmp_path)
         return duckdb_features(paths["clients"], paths["claims"], [Cutoff(cutoff, target_end)], cfg)
 
     return run
+
+
+def write_raw(params: dict, clients: pd.DataFrame, claims: pd.DataFrame, folder: Path) -> dict[str, Path]:
+    """The frames as extract writes them: ``<folder>/<table>.parquet`` with the declared column types."""
+    tables = section(params, "extract", ExtractParams).tables
+    paths = {}
+    for name, frame in (("clients", clients), ("claims", claims)):
+        paths[name] = folder / f"{name}.parquet"
+        schema = arrow_schema({c: t for c, t in tables[name].columns.items() if c in frame.columns})
+        pq.write_table(pa.Table.from_pandas(frame, schema=schema, preserve_index=False), paths[name])
+    return paths
 
 
 def clients_frame() -> pd.DataFrame:
@@ -179,7 +193,7 @@ def test_a_claim_without_amount_counts_but_costs_nothing(cfg, features, caplog):
 
 
 def test_engines_agree_on_demo_data(small_source, params, cfg, tmp_path):
-    """DuckDB over the extract's Parquet gives pandas' feature table: same columns, dtypes, rows and order.
+    """The stage's file by DuckDB reads back as pandas' feature table: same columns, dtypes, rows and order.
 
     Integers, dates and text are compared exactly; floats within 1e-9 relative: the engines sum
     the same amounts in different orders (DuckDB in parallel), so sums may differ in the last bits.
@@ -187,8 +201,11 @@ def test_engines_agree_on_demo_data(small_source, params, cfg, tmp_path):
     run_extract(small_source["url"], params, tmp_path)
     as_of = section(params, "extract", ExtractParams).as_of
     clients, claims = tmp_path / "clients.parquet", tmp_path / "claims.parquet"
-    reference = build_feature_table(pd.read_parquet(clients), pd.read_parquet(claims), as_of, cfg)
-    duck = duckdb_feature_table(clients, claims, as_of, cfg)
+    files = {}
+    for engine in ENGINES:
+        files[engine] = tmp_path / f"features-{engine}.parquet"
+        write_feature_table(clients, claims, as_of, cfg.model_copy(update={"engine": engine}), files[engine])
+    reference, duck = pd.read_parquet(files["pandas"]), pd.read_parquet(files["duckdb"])
     assert list(duck.columns) == list(reference.columns)
     assert duck.dtypes.to_dict() == reference.dtypes.to_dict()
     assert len(duck) == len(reference) > 1000
@@ -198,6 +215,8 @@ def test_engines_agree_on_demo_data(small_source, params, cfg, tmp_path):
     for column in floats:
         np.testing.assert_allclose(duck[column], reference[column], rtol=1e-9, atol=0, equal_nan=True, err_msg=column)
     assert set(exact) == {"client_id", "year", "cutoff_date", *cfg.categorical}
+    # the in-memory result is the same table
+    pd.testing.assert_frame_equal(duckdb_feature_table(clients, claims, as_of, cfg), duck)
 
 
 def test_duckdb_names_a_missing_column_and_file(cfg, tmp_path):
@@ -208,3 +227,16 @@ def test_duckdb_names_a_missing_column_and_file(cfg, tmp_path):
     pq.write_table(pa.Table.from_pandas(clients_frame(), preserve_index=False), clients)
     with pytest.raises(MedcostError, match=r"claims.parquet: file not found \(run the extract stage first\)$"):
         duckdb_features(clients, tmp_path / "claims.parquet", [Cutoff(CUTOFF)], cfg)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_no_client_on_the_training_cutoff_stops_and_writes_nothing(params, cfg, engine, tmp_path):
+    paths = write_raw(params, clients_frame(), claims_frame(), tmp_path)
+    out = tmp_path / "features.parquet"
+    with pytest.raises(
+        MedcostError, match=r"^transform: no client was enrolled on 2010-01-01 \(the training cutoff\)$"
+    ):
+        write_feature_table(
+            paths["clients"], paths["claims"], dt.date(2011, 1, 1), cfg.model_copy(update={"engine": engine}), out
+        )
+    assert not out.exists() and list(tmp_path.glob(".features*")) == []
