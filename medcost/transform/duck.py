@@ -35,7 +35,8 @@ def connect(settings: DuckDBParams) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with the params' memory limit, spill folder and threads."""
     import duckdb
 
-    Path(settings.temp_directory).mkdir(parents=True, exist_ok=True)
+    # DuckDB makes the spill folder itself, only when it spills, and removes it on close; not its parents
+    Path(settings.temp_directory).parent.mkdir(parents=True, exist_ok=True)
     # preserve_insertion_order stays on: with it off, DuckDB 2.0.1 returned an ORDER BY result unsorted
     config: dict[str, str | bool | int | float | list[str]] = {
         "memory_limit": settings.memory_limit,
@@ -43,7 +44,9 @@ def connect(settings: DuckDBParams) -> duckdb.DuckDBPyConnection:
     }
     if settings.threads is not None:
         config["threads"] = settings.threads
-    return duckdb.connect(":memory:", config=config)
+    con = duckdb.connect(":memory:", config=config)
+    con.execute("SET enable_progress_bar = false")  # a stage's output is its log (a session option)
+    return con
 
 
 def _parquet_view(con: duckdb.DuckDBPyConnection, name: str, path: Path, columns: Sequence[str]) -> None:
