@@ -6,11 +6,12 @@
 In a scratch copy of the repository (as ``bench_scale.py`` makes it) it generates the demo
 source at ``--clients``, runs the fingerprint and extract once, then ``python -m
 stages.transform`` under ``/usr/bin/time -v`` once per engine (``transform.engine`` set in the
-copy's params.yaml) and, with ``--baseline REF``, the transform of that commit (``git archive``
-into a folder of its own, reading the same extract). ``--rounds`` repeats the set, in turns,
+copy's params.yaml; ``duckdb:1GB`` also sets ``transform.duckdb.memory_limit``) and, with
+``--baseline REF``, the transform of that commit (``git archive`` into a folder of its own,
+reading the same extract). ``--rounds`` repeats the set, in turns,
 so that a busy shared machine slows every contender alike: compare the ratios, and the medians.
 After each engine's run its feature table is compared with the first one's (every column;
-floats within 1e-9 relative). Results: bench/results/transform-<clients>.json and a table.
+floats within 1e-9 relative). Results: bench/results/transform-<clients>[-<tag>].json and a table.
 """
 
 from __future__ import annotations
@@ -33,11 +34,16 @@ import yaml
 from bench_scale import RESULTS, ROOT, scratch_copy, timed
 
 
-def set_engine(work: Path, engine: str) -> None:
+def set_engine(work: Path, contender: str, base: str) -> None:
+    """The copy's params.yaml: ``base`` with ``transform.engine`` (and, for ``duckdb:<limit>``, the memory limit) set."""
     params = work / "params.yaml"
-    text, count = re.subn(r"(\n  engine: )\w+", rf"\g<1>{engine}", params.read_text(), count=1)
+    engine, _, limit = contender.partition(":")
+    text, count = re.subn(r"(\n  engine: )\w+", rf"\g<1>{engine}", base, count=1)
+    if limit:
+        text, more = re.subn(r"(\n    memory_limit: )\S+", rf"\g<1>{limit}", text, count=1)
+        count += more - 1
     if count != 1:
-        raise SystemExit(f"{params}: no transform.engine to set")
+        raise SystemExit(f"{params}: no transform.engine (or transform.duckdb.memory_limit) to set")
     params.write_text(text)
 
 
@@ -71,6 +77,7 @@ def differences(reference: pd.DataFrame, other: pd.DataFrame) -> str | None:
 
 def run(clients: int, engines: list[str], baseline: str | None, rounds: int, work: Path) -> dict[str, Any]:
     scratch_copy(work)
+    base = (work / "params.yaml").read_text()
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}", "CI": "1"}
     env.pop("MEDCOST_SOURCE_URL", None)
     python = sys.executable
@@ -92,7 +99,7 @@ def run(clients: int, engines: list[str], baseline: str | None, rounds: int, wor
     for turn in range(rounds):
         for name, folder in contenders:
             if folder == work:
-                set_engine(work, name)
+                set_engine(work, name, base)
             row = {"contender": name, "round": turn + 1, **timed([python, "-m", "stages.transform"], folder, env)}
             if row["exit_code"] == 0 and turn == 0:
                 table = pd.read_parquet(features)
@@ -126,9 +133,14 @@ def summary(runs: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--clients", type=int, default=200_000)
-    parser.add_argument("--engines", default="duckdb,pandas", help="comma-separated transform.engine values")
+    parser.add_argument(
+        "--engines",
+        default="duckdb,pandas",
+        help="comma-separated transform.engine values; duckdb:<limit> also sets transform.duckdb.memory_limit",
+    )
     parser.add_argument("--baseline", help="also time the transform of this git commit (e.g. main)")
     parser.add_argument("--rounds", type=int, default=1, help="times each contender runs, in turns")
+    parser.add_argument("--tag", help="results file transform-<clients>-<tag>.json (default: transform-<clients>.json)")
     parser.add_argument("--work", type=Path, help="scratch folder (default: a new temporary folder)")
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
     args = parser.parse_args()
@@ -140,7 +152,7 @@ def main() -> None:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"transform-{args.clients}.json"
+    out = RESULTS / f"transform-{args.clients}{f'-{args.tag}' if args.tag else ''}.json"
     out.write_text(json.dumps(result, indent=2) + "\n")
     for name, values in result.get("summary", {}).items():
         print(f"{name:<20} median {values['median_seconds']:>7.1f} s {values['median_peak_mb']:>8.1f} MB", end="")
