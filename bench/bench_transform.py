@@ -8,7 +8,7 @@ source at ``--clients``, runs the fingerprint and extract once, then ``python -m
 stages.transform`` under ``/usr/bin/time -v`` once per engine (``transform.engine`` set in the
 copy's params.yaml; ``duckdb:1GB`` also sets ``transform.duckdb.memory_limit``) and, with
 ``--baseline REF``, the transform of that commit (``git archive`` into a folder of its own,
-reading the same extract). ``--rounds`` repeats the set, in turns,
+reading the same extract); ``--raw DIR`` uses an earlier extract instead. ``--rounds`` repeats the set, in turns,
 so that a busy shared machine slows every contender alike: compare the ratios, and the medians.
 After each engine's run its feature table is compared with the first one's (every column;
 floats within 1e-9 relative). Results: bench/results/transform-<clients>[-<tag>].json and a table.
@@ -75,7 +75,9 @@ def differences(reference: pd.DataFrame, other: pd.DataFrame) -> str | None:
     return None
 
 
-def run(clients: int, engines: list[str], baseline: str | None, rounds: int, work: Path) -> dict[str, Any]:
+def run(
+    clients: int, engines: list[str], baseline: str | None, rounds: int, work: Path, raw: Path | None = None
+) -> dict[str, Any]:
     scratch_copy(work)
     base = (work / "params.yaml").read_text()
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}", "CI": "1"}
@@ -83,13 +85,17 @@ def run(clients: int, engines: list[str], baseline: str | None, rounds: int, wor
     python = sys.executable
     url = f"sqlite:///{work / 'data/source/demo.db'}"
     result: dict[str, Any] = {"clients": clients, "machine": f"{os.cpu_count()} cores", "setup": {}, "runs": []}
-    result["setup"]["generate"] = timed(
-        [python, "-m", "medcost.demo_data", "--url", url, "--clients", str(clients), "--no-progress"], work, env
-    )
-    for stage in ("fingerprint", "extract"):
-        result["setup"][stage] = timed([python, "-m", f"stages.{stage}"], work, env)
-        if result["setup"][stage]["exit_code"] != 0:
-            return result
+    if raw:  # an earlier run's extract of this size (--raw): copied, not timed
+        shutil.copytree(raw, work / yaml.safe_load(base)["paths"]["raw"])
+        result["setup"]["raw"] = str(raw)
+    else:
+        result["setup"]["generate"] = timed(
+            [python, "-m", "medcost.demo_data", "--url", url, "--clients", str(clients), "--no-progress"], work, env
+        )
+        for stage in ("fingerprint", "extract"):
+            result["setup"][stage] = timed([python, "-m", f"stages.{stage}"], work, env)
+            if result["setup"][stage]["exit_code"] != 0:
+                return result
     result["claims"] = int(pd.read_parquet(work / "data/raw/claims.parquet", columns=["claim_id"]).shape[0])
     contenders: list[tuple[str, Path]] = [(engine, work) for engine in engines]
     if baseline:
@@ -140,6 +146,7 @@ def main() -> None:
     )
     parser.add_argument("--baseline", help="also time the transform of this git commit (e.g. main)")
     parser.add_argument("--rounds", type=int, default=1, help="times each contender runs, in turns")
+    parser.add_argument("--raw", type=Path, help="use this folder's extract (clients.parquet, claims.parquet)")
     parser.add_argument("--tag", help="results file transform-<clients>-<tag>.json (default: transform-<clients>.json)")
     parser.add_argument("--work", type=Path, help="scratch folder (default: a new temporary folder)")
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
@@ -147,7 +154,7 @@ def main() -> None:
     work = args.work or Path(tempfile.mkdtemp(prefix="medcost-transform-"))
     work.mkdir(parents=True, exist_ok=True)
     try:
-        result = run(args.clients, args.engines.split(","), args.baseline, args.rounds, work)
+        result = run(args.clients, args.engines.split(","), args.baseline, args.rounds, work, args.raw)
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
