@@ -17,7 +17,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 PORT ?=
 BASE ?= main
 
-.PHONY: fresh-lock setup data run pages test test-fast lint format lock bench bench-scale clean-data help serve rollback registry mlflow-ui report exps
+.PHONY: fresh-lock setup data run pages test test-fast lint format lock bench bench-scale bench-transform clean-data help serve rollback registry mlflow-ui report exps
 
 help:
 	@echo "make setup     create .venv with Python 3.11.5+ or 3.12 (found on PATH, or PYTHON=/path/to/python) and install requirements.txt"
@@ -39,6 +39,7 @@ help:
 	@echo "make fresh-lock dvc.lock and tracked metrics as a fresh clone's make run writes them (commit first)"
 	@echo "make bench     run the benchmarks under bench/"
 	@echo "make bench-scale CLIENTS=1000000 [DB=postgresql]  every stage's time and peak memory at that size (bench/results/)"
+	@echo "make bench-transform CLIENTS=200000  the transform engines side by side (time, peak memory, same features)"
 
 setup:
 	@if [ ! -x $(PY) ]; then \
@@ -108,6 +109,10 @@ DB ?= sqlite
 # Every stage at an insurer's size, beside the database's bulk export (bench/README.md).
 bench-scale: setup
 	$(PY) bench/bench_scale.py --clients $(CLIENTS) --db $(DB)
+
+# The transform engines (duckdb, pandas) on one extract, in turns (bench/README.md).
+bench-transform: setup
+	$(PY) bench/bench_transform.py --clients $(CLIENTS) --rounds 2
 
 # Recompile the pinned requirements (Python 3.11) from the direct dependencies.
 # ../shared/stack/verified-freeze.txt, when present, is a set of versions known to work together.

@@ -7,9 +7,8 @@ from typing import Any
 
 from medcost.core.catalog import Catalog
 from medcost.core.entry import run_stage
-from medcost.core.io import read_parquet, write_parquet
 from medcost.core.params import ExtractParams, TransformParams, section
-from medcost.transform import build_feature_table
+from medcost.transform import write_feature_table
 
 
 def main(params: dict[str, Any], args: argparse.Namespace) -> None:
@@ -17,10 +16,7 @@ def main(params: dict[str, Any], args: argparse.Namespace) -> None:
     catalog = Catalog.from_params(params)
     as_of = section(params, "extract", ExtractParams).as_of
     cfg = section(params, "transform", TransformParams)
-    clients = read_parquet(catalog.raw_table("clients"), made_by="extract")
-    claims = read_parquet(catalog.raw_table("claims"), made_by="extract")
-    features = build_feature_table(clients, claims, as_of, cfg)
-    write_parquet(features, catalog.features)
+    write_feature_table(catalog.raw_table("clients"), catalog.raw_table("claims"), as_of, cfg, catalog.features)
 
 
 if __name__ == "__main__":

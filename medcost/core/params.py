@@ -91,7 +91,17 @@ class ExtractParams(Section):
         return self.as_of.year
 
 
+class DuckDBParams(Section):
+    """transform.duckdb: the engine's resources (it spills to ``temp_directory`` beyond ``memory_limit``)."""
+
+    memory_limit: str = Field(pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$")  # e.g. 3GB
+    temp_directory: str = Field(min_length=1)  # relative to the repository (gitignored), created when needed
+    threads: int | None = Field(ge=1, le=256)  # null: one per core
+
+
 class TransformParams(Section):
+    engine: Literal["duckdb", "pandas"]  # duckdb: out of core over the Parquet extract; pandas: the in-memory reference
+    duckdb: DuckDBParams
     lookback_years: int = Field(ge=1, le=20)
     key: list[str] = Field(min_length=1)
     categorical: list[str]

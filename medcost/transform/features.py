@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -25,14 +26,47 @@ import pandas as pd
 from medcost.core.errors import MedcostError
 from medcost.core.features import CUTOFF_COLUMN, history_columns
 from medcost.core.params import TransformParams
+from medcost.transform.sql import Cutoff
 
 log = logging.getLogger(__name__)
 
 
-def _require(frame: pd.DataFrame, table: str, columns: list[str]) -> None:
-    missing = [c for c in columns if c not in frame.columns]
+CLAIM_COLUMNS = ("client_id", "service_date", "paid_date", "category", "amount")
+"""The claims columns the features read."""
+
+
+def client_columns(cfg: TransformParams) -> list[str]:
+    """The clients columns the features read."""
+    return ["client_id", "birth_date", "enrolled_from", "enrolled_to", *cfg.categorical, *cfg.flags, *cfg.numeric]
+
+
+def require(present: Iterable[str], table: str, columns: Iterable[str]) -> None:
+    """Raise one line naming the ``columns`` of ``table`` that are not ``present``."""
+    have = set(present)
+    missing = [c for c in columns if c not in have]
     if missing:
         raise MedcostError(f"{table}: column(s) {', '.join(missing)} missing (needed by transform params)")
+
+
+def snapshot_cutoffs(as_of: dt.date) -> list[Cutoff]:
+    """The training cutoff (a year before ``as_of``, with the target up to ``as_of``) and the scoring one."""
+    return [Cutoff(as_of.replace(year=as_of.year - 1), target_end=as_of), Cutoff(as_of)]
+
+
+def check_rows(rows: Mapping[int, int], columns: int, as_of: dt.date) -> None:
+    """Raise if a cutoff has no client (``rows``: feature rows per year); log the table's size."""
+    train, score = snapshot_cutoffs(as_of)
+    for cutoff, role in ((train, "the training cutoff"), (score, "the scoring cutoff")):
+        if rows.get(cutoff.on.year, 0) == 0:
+            raise MedcostError(f"transform: no client was enrolled on {cutoff.on} ({role})")
+    log.info(
+        "features: %d training rows (year %d), %d scoring rows (year %d), %d columns",
+        rows[train.on.year],
+        train.on.year,
+        rows[score.on.year],
+        score.on.year,
+        columns,
+    )
 
 
 def _years_between(start: pd.Series, end: pd.Timestamp) -> pd.Series:
@@ -63,12 +97,8 @@ def client_features(
     With ``target_end``, adds the target: total claims serviced in [cutoff, target_end).
     Inputs are not modified.
     """
-    _require(
-        clients,
-        "clients",
-        ["client_id", "birth_date", "enrolled_from", "enrolled_to", *cfg.categorical, *cfg.flags, *cfg.numeric],
-    )
-    _require(claims, "claims", ["client_id", "service_date", "paid_date", "category", "amount"])
+    require(clients.columns, "clients", client_columns(cfg))
+    require(claims.columns, "claims", CLAIM_COLUMNS)
     cut = pd.Timestamp(cutoff)
     enrolled_from = pd.to_datetime(clients["enrolled_from"])
     enrolled_to = pd.to_datetime(clients["enrolled_to"])
@@ -155,20 +185,7 @@ def build_feature_table(
     clients: pd.DataFrame, claims: pd.DataFrame, as_of: dt.date, cfg: TransformParams
 ) -> pd.DataFrame:
     """Training rows (year = as_of.year - 1, with target) and the scoring snapshot (year = as_of.year, no target)."""
-    training_cutoff = as_of.replace(year=as_of.year - 1)
-    train = client_features(clients, claims, training_cutoff, cfg, target_end=as_of)
-    score = client_features(clients, claims, as_of, cfg)
-    if train.empty:
-        raise MedcostError(f"transform: no client was enrolled on {training_cutoff} (the training cutoff)")
-    if score.empty:
-        raise MedcostError(f"transform: no client was enrolled on {as_of} (the scoring cutoff)")
-    table = pd.concat([train, score], ignore_index=True)
-    log.info(
-        "features: %d training rows (year %d), %d scoring rows (year %d), %d columns",
-        len(train),
-        training_cutoff.year,
-        len(score),
-        as_of.year,
-        table.shape[1],
-    )
+    parts = [client_features(clients, claims, c.on, cfg, target_end=c.target_end) for c in snapshot_cutoffs(as_of)]
+    table = pd.concat(parts, ignore_index=True)
+    check_rows(table["year"].value_counts().to_dict(), table.shape[1], as_of)
     return table

@@ -42,6 +42,7 @@ HEAVY = (
     "matplotlib",
     "vl_convert",
     "pyspark",
+    "duckdb",
     "optuna",
 )
 """Third-party packages that take seconds to import: only inside the function of the stage that needs them."""

@@ -1,22 +1,68 @@
-"""Point-in-time features: nothing from on or after the cutoff leaks into a feature."""
+"""Point-in-time features: nothing from on or after the cutoff leaks into a feature; DuckDB and pandas agree.
+
+The behaviour tests run on both engines (``engine`` parameter): pandas on the frames, DuckDB on
+the same frames written as the extract writes them (Parquet with the declared column types).
+"""
 
 import datetime as dt
+import logging
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
+from medcost.core.errors import MedcostError
 from medcost.core.features import FeatureSpec
 from medcost.core.params import ExtractParams, TransformParams, section
-from medcost.transform import build_feature_table, client_features
+from medcost.extract.convert import arrow_schema
+from medcost.transform import (
+    Cutoff,
+    build_feature_table,
+    client_features,
+    duckdb_feature_table,
+    duckdb_features,
+    write_feature_table,
+)
 from tests.unit.test_extract import run_extract
 
 CUTOFF = dt.date(2025, 1, 1)
+ENGINES = ["pandas", "duckdb"]
 
 
 @pytest.fixture(scope="module")
-def cfg(params) -> TransformParams:
-    return section(params, "transform", TransformParams)
+def cfg(params, tmp_path_factory) -> TransformParams:
+    """The repository's transform params, DuckDB spilling into a temporary folder (not the repository's data/)."""
+    cfg = section(params, "transform", TransformParams)
+    spill = str(tmp_path_factory.mktemp("duckdb"))
+    return cfg.model_copy(update={"duckdb": cfg.duckdb.model_copy(update={"temp_directory": spill})})
+
+
+@pytest.fixture
+def features(params, cfg, tmp_path, request):
+    """``client_features`` of the engine under test: (clients, claims, cutoff, target_end=None) -> frame."""
+    engine = request.param
+
+    def run(clients: pd.DataFrame, claims: pd.DataFrame, cutoff: dt.date, target_end: dt.date | None = None):
+        if engine == "pandas":
+            return client_features(clients, claims, cutoff, cfg, target_end=target_end)
+        paths = write_raw(params, clients, claims, tmp_path)
+        return duckdb_features(paths["clients"], paths["claims"], [Cutoff(cutoff, target_end)], cfg)
+
+    return run
+
+
+def write_raw(params: dict, clients: pd.DataFrame, claims: pd.DataFrame, folder: Path) -> dict[str, Path]:
+    """The frames as extract writes them: ``<folder>/<table>.parquet`` with the declared column types."""
+    tables = section(params, "extract", ExtractParams).tables
+    paths = {}
+    for name, frame in (("clients", clients), ("claims", claims)):
+        paths[name] = folder / f"{name}.parquet"
+        schema = arrow_schema({c: t for c, t in tables[name].columns.items() if c in frame.columns})
+        pq.write_table(pa.Table.from_pandas(frame, schema=schema, preserve_index=False), paths[name])
+    return paths
 
 
 def clients_frame() -> pd.DataFrame:
@@ -53,10 +99,9 @@ def claims_frame() -> pd.DataFrame:
     return frame
 
 
-def test_features_by_hand(cfg):
-    out = client_features(clients_frame(), claims_frame(), CUTOFF, cfg, target_end=dt.date(2026, 1, 1)).set_index(
-        "client_id"
-    )
+@pytest.mark.parametrize("features", ENGINES, indirect=True)
+def test_features_by_hand(cfg, features):
+    out = features(clients_frame(), claims_frame(), CUTOFF, target_end=dt.date(2026, 1, 1)).set_index("client_id")
     assert list(out.index) == [1, 2, 3]  # client 4 left before the cutoff
     assert out.loc[1, "age"] == 65 and out.loc[2, "age"] == 34 and out.loc[3, "age"] == 44
     assert out.loc[1, "cost_prev1"] == 10000.0 and out.loc[1, "cost_prev2"] == 100.0
@@ -71,9 +116,10 @@ def test_features_by_hand(cfg):
     assert out.loc[3, "cost_prev1"] == 0.0  # no claims = no cost
 
 
-def test_a_claim_after_the_cutoff_never_changes_any_feature(cfg):
+@pytest.mark.parametrize("features", ENGINES, indirect=True)
+def test_a_claim_after_the_cutoff_never_changes_any_feature(features):
     """Add claims serviced on/after the cutoff, or serviced before but paid on/after it: features stay equal."""
-    base = client_features(clients_frame(), claims_frame(), CUTOFF, cfg)
+    base = features(clients_frame(), claims_frame(), CUTOFF)
     late = pd.concat(
         [
             claims_frame(),
@@ -88,7 +134,7 @@ def test_a_claim_after_the_cutoff_never_changes_any_feature(cfg):
         ],
         ignore_index=True,
     )
-    after = client_features(clients_frame(), late, CUTOFF, cfg)
+    after = features(clients_frame(), late, CUTOFF)
     pd.testing.assert_frame_equal(base, after)
 
 
@@ -118,9 +164,79 @@ def test_feature_table_on_generated_data(small_source, params, cfg, tmp_path):
     assert np.allclose(both[f"{cfg.target}_train"], both["cost_prev1_score"])
 
 
-def test_a_client_without_key_is_skipped_not_crashed(cfg):
+@pytest.mark.parametrize("features", ENGINES, indirect=True)
+def test_a_client_without_key_is_skipped_not_crashed(features):
     clients = clients_frame()
     clients["client_id"] = clients["client_id"].astype("Int64")
     clients.loc[0, "client_id"] = pd.NA
-    out = client_features(clients, claims_frame(), CUTOFF, cfg)
+    out = features(clients, claims_frame(), CUTOFF)
     assert list(out["client_id"]) == [2, 3]
+
+
+@pytest.mark.parametrize("features", ENGINES, indirect=True)
+def test_a_claim_without_amount_counts_but_costs_nothing(cfg, features, caplog):
+    """A last-year claim with a missing amount, and one in an unlisted category: counted, 0 cost, a warning."""
+    claims = claims_frame()
+    extra = pd.DataFrame(
+        [
+            (80, 3, dt.date(2024, 5, 1), dt.date(2024, 5, 2), "pharmacy", None),
+            (81, 2, dt.date(2024, 9, 1), dt.date(2024, 9, 2), " Dental", 40.0),
+        ],
+        columns=claims.columns,
+    )
+    with caplog.at_level(logging.WARNING):
+        out = features(clients_frame(), pd.concat([claims, extra], ignore_index=True), CUTOFF).set_index("client_id")
+    assert out.loc[3, "claims_prev1"] == 1 and out.loc[3, "cost_prev1"] == 0 and out.loc[3, "cost_prev1_pharmacy"] == 0
+    assert out.loc[2, "claims_prev1"] == 2 and out.loc[2, "cost_prev1"] == 240.0
+    assert out.loc[2, "cost_prev1_primary_care"] == 200.0
+    assert "1 claim(s) in categories not listed in transform.claim_categories: dental" in caplog.text
+
+
+def test_engines_agree_on_demo_data(small_source, params, cfg, tmp_path):
+    """The stage's file by DuckDB reads back as pandas' feature table: same columns, dtypes, rows and order.
+
+    Integers, dates and text are compared exactly; floats within 1e-9 relative: the engines sum
+    the same amounts in different orders (DuckDB in parallel), so sums may differ in the last bits.
+    """
+    run_extract(small_source["url"], params, tmp_path)
+    as_of = section(params, "extract", ExtractParams).as_of
+    clients, claims = tmp_path / "clients.parquet", tmp_path / "claims.parquet"
+    files = {}
+    for engine in ENGINES:
+        files[engine] = tmp_path / f"features-{engine}.parquet"
+        write_feature_table(clients, claims, as_of, cfg.model_copy(update={"engine": engine}), files[engine])
+    reference, duck = pd.read_parquet(files["pandas"]), pd.read_parquet(files["duckdb"])
+    assert list(duck.columns) == list(reference.columns)
+    assert duck.dtypes.to_dict() == reference.dtypes.to_dict()
+    assert len(duck) == len(reference) > 1000
+    floats = [c for c in reference.columns if reference[c].dtype.kind == "f"]
+    exact = [c for c in reference.columns if c not in floats]
+    pd.testing.assert_frame_equal(duck[exact], reference[exact], check_exact=True)
+    for column in floats:
+        np.testing.assert_allclose(duck[column], reference[column], rtol=1e-9, atol=0, equal_nan=True, err_msg=column)
+    assert set(exact) == {"client_id", "year", "cutoff_date", *cfg.categorical}
+    # the in-memory result is the same table
+    pd.testing.assert_frame_equal(duckdb_feature_table(clients, claims, as_of, cfg), duck)
+
+
+def test_duckdb_names_a_missing_column_and_file(cfg, tmp_path):
+    clients = tmp_path / "clients.parquet"
+    pq.write_table(pa.Table.from_pandas(clients_frame().drop(columns=["bmi"]), preserve_index=False), clients)
+    with pytest.raises(MedcostError, match=r"^clients: column\(s\) bmi missing \(needed by transform params\)$"):
+        duckdb_features(clients, tmp_path / "claims.parquet", [Cutoff(CUTOFF)], cfg)
+    pq.write_table(pa.Table.from_pandas(clients_frame(), preserve_index=False), clients)
+    with pytest.raises(MedcostError, match=r"claims.parquet: file not found \(run the extract stage first\)$"):
+        duckdb_features(clients, tmp_path / "claims.parquet", [Cutoff(CUTOFF)], cfg)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_no_client_on_the_training_cutoff_stops_and_writes_nothing(params, cfg, engine, tmp_path):
+    paths = write_raw(params, clients_frame(), claims_frame(), tmp_path)
+    out = tmp_path / "features.parquet"
+    with pytest.raises(
+        MedcostError, match=r"^transform: no client was enrolled on 2010-01-01 \(the training cutoff\)$"
+    ):
+        write_feature_table(
+            paths["clients"], paths["claims"], dt.date(2011, 1, 1), cfg.model_copy(update={"engine": engine}), out
+        )
+    assert not out.exists() and list(tmp_path.glob(".features*")) == []
