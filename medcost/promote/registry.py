@@ -33,7 +33,14 @@ from medcost.promote.lineage import git_tags, lineage_from_tags, verdict_tags
 from medcost.promote.moves import apply_plan, settle_pending
 from medcost.promote.plan import PromotePlan, clear_plan, request_digest, write_plan
 from medcost.promote.promotion import Promotion
-from medcost.promote.runs import describe, end_interrupted_runs, experiment_id, find_pipeline_run, log_runs
+from medcost.promote.runs import (
+    describe,
+    end_interrupted_runs,
+    experiment_id,
+    find_pipeline_run,
+    log_runs,
+    recorded_decision,
+)
 from medcost.promote.served import log_served_model
 from medcost.promote.session import (
     ACTIVE,
@@ -88,13 +95,20 @@ def promote(
             client.create_registered_model(p.model_name, description=MODEL_DESCRIPTION)
         plan = settle_pending(client, p.model_name, request)
         resumed = plan is not None
+        experiment = experiment_id(client, p.experiment, artifact_location)
+        pipeline_run = find_pipeline_run(client, experiment, request)
+        repeated = None if resumed or pipeline_run is None else recorded_decision(client, pipeline_run)
+        if repeated is not None and repeated.aliases_after == current_aliases(client, p.model_name):
+            # the same promote again (dvc repro -f) with the registry where it left it: the same decision
+            log.info("same inputs as pipeline run %s, aliases unchanged since: its decision again", pipeline_run)
+            if publish is not None:
+                publish(repeated)
+            return repeated
         if plan is None:
             plan = _plan(client, p, request, y_test, candidate_predictions, candidate_rmse)
             write_plan(client, p.model_name, plan)
             crash_point("promote", "after_plan")
-        experiment = experiment_id(client, p.experiment, artifact_location)
         existing = find_version(client, p.model_name, p.model_sha256)
-        pipeline_run = find_pipeline_run(client, experiment, request)
         if existing is None:
             if resumed:
                 end_interrupted_runs(client, p.experiment, request)
@@ -118,6 +132,9 @@ def _inputs(p: Promotion, candidate_rmse: float) -> dict[str, Any]:
     """What a promote decides from, besides the registry and the test rows: equal inputs, equal request."""
     inputs = {f.name: getattr(p, f.name) for f in fields(p) if f.name not in ("model", "test", "spec")}
     listed = {name: [asdict(item) for item in getattr(p, name)] for name in ("other_models", "datasets")}  # key-sorted
+    if p.lineage.dirty is False:  # a clean tree: which commit does not change the decision (a later commit of outputs)
+        inputs["lineage"] = replace(p.lineage, commit=None)
+        inputs["tags"] = {k: v for k, v in p.tags.items() if k != "git_commit"}
     return {**inputs, **listed, "spec": p.spec.model_dump(), "candidate_rmse": candidate_rmse}
 
 
@@ -209,7 +226,6 @@ def _decision(
         aliases_before=plan.aliases_before,
         aliases_after=after,
         reasons=redact(reasons),
-        git_commit=plan.git_commit,
         git_dirty=plan.git_dirty,
         experiment=plan.experiment,
         improvement=RmseImprovement.model_validate(round_floats(plan.improvement.model_dump())),

@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 TAG_REQUEST = "promote_request"  # on every run of one promote: its request digest (medcost.promote.plan)
 TAG_ROLE = "medcost_run"  # "pipeline" (the promote) or "model" (a trained model, nested)
 TAG_FAMILY = "model_family"
+TAG_DECISION = "promote_decision"  # on the pipeline run: metrics/promotion.json as it wrote it
 TAG_NOTE = "mlflow.note.content"  # MLflow's description field (runs and experiments)
 # Without it MLflow 3's UI may open an experiment on the GenAI traces page instead of its runs.
 EXPERIMENT_KIND = {"mlflow.experimentKind": "custom_model_development"}
@@ -155,8 +156,20 @@ def _meta_dataset(dataset: DatasetRef) -> Any:
 
 
 def describe(client: MlflowClient, run_id: str, decision: PromotionDecision) -> None:
-    """Write what was decided into the pipeline run's description (MLflow's note)."""
+    """Write what was decided into the pipeline run: its description (MLflow's note) and the decision itself."""
     client.set_tag(run_id, TAG_NOTE, decision_note(decision))
+    client.set_tag(run_id, TAG_DECISION, decision.model_dump_json())
+
+
+def recorded_decision(client: MlflowClient, run_id: str) -> PromotionDecision | None:
+    """The decision a pipeline run recorded (None: from an earlier medcost, or unreadable)."""
+    text = client.get_run(run_id).data.tags.get(TAG_DECISION)
+    if text is None:
+        return None
+    try:
+        return PromotionDecision.model_validate_json(text)
+    except ValueError:
+        return None
 
 
 def decision_note(decision: PromotionDecision) -> str:

@@ -37,10 +37,12 @@ class RmseImprovement(Contract):
 class PromotionDecision(Contract):
     """metrics/promotion.json: what promote did in the registry, and why.
 
-    ``git_commit``/``git_dirty``/``experiment``: the promoted version's lineage as its registry tags
-    record it (the commit it was trained or first promoted cleanly from, whether code, SQL or params
-    differed from it, the ``dvc exp run`` that registered it): the same on every rerun, so no commit
-    after it changes this file. The reasons say when this promote itself ran uncommitted.
+    ``git_dirty``/``experiment``: the promoted version's lineage as its registry tags record it
+    (whether code, SQL or params differed from its commit, the ``dvc exp run`` that registered it).
+    Its commit is not here but in the version's ``git_commit`` tag (``make registry``): a fresh clone
+    registers from its own HEAD, the commit that holds this file's hash in dvc.lock, so a commit
+    here could never match. A rerun of the same promote writes the same file (the pipeline run
+    records the decision). The reasons say when this promote itself ran uncommitted.
     ``improvement``: the paired bootstrap comparison with the champion.
     """
 
@@ -59,7 +61,6 @@ class PromotionDecision(Contract):
     aliases_before: dict[str, int]
     aliases_after: dict[str, int]
     reasons: list[str]
-    git_commit: str | None = None
     git_dirty: bool | None = None  # None: not a git repository
     experiment: str | None = None
     improvement: RmseImprovement = Field(default_factory=RmseImprovement)
