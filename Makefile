@@ -102,7 +102,7 @@ exps: setup
 	@$(PY) -m medcost.report.exps
 
 bench: setup
-	$(PY) bench/bench_generate.py --clients 1000000
+	$(PY) bench/bench_generate.py --clients 1000000 5000000
 
 CLIENTS ?= 1000000
 DB ?= sqlite

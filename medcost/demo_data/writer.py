@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 from sqlalchemy import MetaData
@@ -13,6 +14,9 @@ from medcost.demo_data.schema import CATEGORIES
 
 INSERT_BATCH = 50_000
 """Rows per executemany / COPY batch."""
+
+ROWS_PER_STATEMENT = 100
+"""Rows per SQLite INSERT statement (14 columns x 100 = 1,400 parameters, under every limit)."""
 
 
 def _iso(days: np.ndarray) -> np.ndarray:
@@ -80,39 +84,77 @@ def _insert_mode(dialect: str, driver: str) -> str:
 
 class Writer:
     """Bulk inserts for one connection: raw executemany on SQLite, COPY on psycopg2,
-    SQLAlchemy Core executemany elsewhere."""
+    SQLAlchemy Core executemany elsewhere.
+
+    :meth:`prepare` turns column arrays into ready-to-send batches and touches no
+    connection, so it can run in another thread while :meth:`insert` sends the previous
+    block (the SQLite and psycopg2 drivers release the GIL while the database works).
+    """
 
     def __init__(self, conn: Connection, metadata: MetaData) -> None:
         self.conn = conn
         self.metadata = metadata
         self.mode = _insert_mode(conn.dialect.name, conn.dialect.driver)
         self.date: Callable[[np.ndarray], np.ndarray] = _iso if self.mode in ("copy", "sqlite") else _dates
+        quote = conn.dialect.identifier_preparer.quote
+        self._quote: Callable[[str], str] = quote
 
     def write(self, table: str, names: Sequence[str], columns: list[np.ndarray]) -> None:
-        rows = columns[0].size
-        for start in range(0, rows, INSERT_BATCH):
-            batch = [col[start : start + INSERT_BATCH] for col in columns]
-            getattr(self, f"_write_{self.mode}")(table, names, batch)
+        """Insert the rows of ``columns`` (one array per name) into ``table``."""
+        self.insert(self.prepare(table, names, columns))
+
+    def prepare(self, table: str, names: Sequence[str], columns: list[np.ndarray]) -> list[tuple[str, Any]]:
+        """The statements and parameters that insert ``columns``, in batches of ``INSERT_BATCH`` rows."""
+        prepare = getattr(self, f"_prepare_{self.mode}")
+        out: list[tuple[str, Any]] = []
+        for start in range(0, columns[0].size, INSERT_BATCH):
+            out.extend(prepare(table, names, [col[start : start + INSERT_BATCH] for col in columns]))
+        return out
+
+    def insert(self, batches: list[tuple[str, Any]]) -> None:
+        """Send batches made by :meth:`prepare` on this writer's connection."""
+        if self.mode == "core":
+            for table, rows in batches:
+                self.conn.execute(self.metadata.tables[table].insert(), rows)
+            return
+        # The driver's own cursor, inside the connection's transaction (the rows are lists).
+        cursor = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            for sql, params in batches:
+                if self.mode == "copy":
+                    cursor.copy_expert(sql, params)
+                else:
+                    cursor.executemany(sql, params)
+        finally:
+            cursor.close()
 
     def _quoted(self, table: str, names: Sequence[str]) -> str:
-        quote = self.conn.dialect.identifier_preparer.quote
-        return f"{quote(table)} ({', '.join(quote(n) for n in names)})"
+        return f"{self._quote(table)} ({', '.join(self._quote(n) for n in names)})"
 
-    def _write_sqlite(self, table: str, names: Sequence[str], batch: list[np.ndarray]) -> None:
-        sql = f"INSERT INTO {self._quoted(table, names)} VALUES ({', '.join('?' * len(names))})"
-        self.conn.exec_driver_sql(sql, list(zip(*(col.tolist() for col in batch))))
+    def _prepare_sqlite(self, table: str, names: Sequence[str], batch: list[np.ndarray]) -> list[tuple[str, Any]]:
+        # Multi-row VALUES (ROWS_PER_STATEMENT rows per step): fewer statement steps and resets;
+        # the rows left over go one per statement. Same values, same order, same rowids.
+        rows = np.empty((batch[0].size, len(names)), dtype=object)
+        for j, col in enumerate(batch):
+            rows[:, j] = col
+        one = "(" + ", ".join("?" * len(names)) + ")"
+        head = f"INSERT INTO {self._quoted(table, names)} VALUES "
+        full = rows.shape[0] // ROWS_PER_STATEMENT * ROWS_PER_STATEMENT
+        out: list[tuple[str, Any]] = []
+        if full:
+            wide = rows[:full].reshape(-1, ROWS_PER_STATEMENT * len(names)).tolist()
+            out.append((head + ", ".join([one] * ROWS_PER_STATEMENT), wide))
+        if full < rows.shape[0]:
+            out.append((head + one, rows[full:].tolist()))
+        return out
 
-    def _write_core(self, table: str, names: Sequence[str], batch: list[np.ndarray]) -> None:
+    def _prepare_core(self, table: str, names: Sequence[str], batch: list[np.ndarray]) -> list[tuple[str, Any]]:
         lists = [col.tolist() for col in batch]
-        self.conn.execute(self.metadata.tables[table].insert(), [dict(zip(names, row)) for row in zip(*lists)])
+        return [(table, [dict(zip(names, row)) for row in zip(*lists)])]
 
-    def _write_copy(self, table: str, names: Sequence[str], batch: list[np.ndarray]) -> None:
+    def _prepare_copy(self, table: str, names: Sequence[str], batch: list[np.ndarray]) -> list[tuple[str, Any]]:
         def text(col: np.ndarray) -> list[str]:
             return ["\\N" if v is None else str(v) for v in col.tolist()]
 
         buf = io.StringIO("\n".join("\t".join(row) for row in zip(*(text(c) for c in batch))) + "\n")
-        cursor = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cursor.copy_expert(f"COPY {self._quoted(table, names)} FROM STDIN", buf)
-        finally:
-            cursor.close()
+        return [(f"COPY {self._quoted(table, names)} FROM STDIN", buf)]

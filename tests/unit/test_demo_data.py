@@ -229,6 +229,22 @@ def test_core_insert_path_writes_the_same_rows(tmp_path: Path, monkeypatch) -> N
         assert _rows(core[0], table) == _rows(fast[0], table)
 
 
+def test_multi_row_inserts_store_the_same_values_and_types_as_one_row_statements(tmp_path: Path, monkeypatch) -> None:
+    def stored(db: Path, table: str) -> list[tuple]:  # values and SQLite storage classes, by key
+        with sqlite3.connect(db) as con:
+            names = [row[1] for row in con.execute(f"PRAGMA table_info({table})")]
+            types = ", ".join(f"typeof({n})" for n in names)
+            return con.execute(f"SELECT *, {types} FROM {table} ORDER BY 1").fetchall()
+
+    monkeypatch.setattr(writer, "INSERT_BATCH", 250)  # batches that leave rows over for one-row statements
+    wide = _generate(tmp_path, "wide")
+    monkeypatch.setattr(writer, "ROWS_PER_STATEMENT", 1)
+    single = _generate(tmp_path, "single")
+    for table in ("clients", "claims"):
+        assert stored(wide[0], table) == stored(single[0], table)
+    assert wide[2]["claims"] > writer.INSERT_BATCH > 0
+
+
 def test_a_crash_leaves_the_previous_outputs_untouched(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr(simulate, "SEED_BLOCK", 100)
     db, truth, _ = _generate(tmp_path, "demo", clients=300)
