@@ -38,7 +38,7 @@ help:
 	@echo "make lock      recompile requirements.txt from requirements.in"
 	@echo "make fresh-lock dvc.lock and tracked metrics as a fresh clone's make run writes them (commit first)"
 	@echo "make bench     run the benchmarks under bench/"
-	@echo "make bench-scale CLIENTS=1000000 [DB=postgresql]  every stage's time and peak memory at that size (bench/results/)"
+	@echo "make bench-scale CLIENTS=1000000 [DB=postgresql] [SOURCE=demo.db]  every stage's time and peak memory at that size (bench/results/)"
 	@echo "make bench-transform CLIENTS=200000  the transform engines side by side (time, peak memory, same features)"
 
 setup:
@@ -108,7 +108,7 @@ CLIENTS ?= 1000000
 DB ?= sqlite
 # Every stage at an insurer's size, beside the database's bulk export (bench/README.md).
 bench-scale: setup
-	$(PY) bench/bench_scale.py --clients $(CLIENTS) --db $(DB)
+	$(PY) bench/bench_scale.py --clients $(CLIENTS) --db $(DB) $(if $(SOURCE),--source $(SOURCE))
 
 # The transform engines (duckdb, pandas) on one extract, in turns (bench/README.md).
 bench-transform: setup

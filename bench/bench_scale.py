@@ -126,7 +126,7 @@ def postgres_database(clients: int) -> str:
     return make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
 
 
-def run(clients: int, db: str, work: Path) -> dict[str, Any]:
+def run(clients: int, db: str, work: Path, source: Path | None = None) -> dict[str, Any]:
     scratch_copy(work)
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}", "CI": "1"}
     env.pop("MEDCOST_SOURCE_URL", None)
@@ -134,9 +134,14 @@ def run(clients: int, db: str, work: Path) -> dict[str, Any]:
     if db != "sqlite":
         env["MEDCOST_SOURCE_URL"] = url
     python = sys.executable
-    generate = timed(
-        [python, "-m", "medcost.demo_data", "--url", url, "--clients", str(clients), "--no-progress"], work, env
-    )
+    if source is not None:  # a demo database generated earlier at this size (bench_generate times the generator)
+        (work / "data/source").mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, work / "data/source/demo.db")
+        generate: dict[str, Any] = {"reused": True, "exit_code": 0}
+    else:
+        generate = timed(
+            [python, "-m", "medcost.demo_data", "--url", url, "--clients", str(clients), "--no-progress"], work, env
+        )
     result: dict[str, Any] = {
         "machine": f"{platform.machine()} {os.cpu_count()} cores, {os.sysconf('SC_PHYS_PAGES') * os.sysconf('SC_PAGE_SIZE') / 2**30:.0f} GiB",
         "database": db,
@@ -167,11 +172,16 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--work", type=Path, help="scratch folder (default: a new temporary folder)")
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
+    parser.add_argument(
+        "--source", type=Path, help="SQLite only: copy this demo database (of --clients) instead of generating"
+    )
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="medcost-scale-"))
     work.mkdir(parents=True, exist_ok=True)
     try:
-        result = run(args.clients, args.db, work)
+        if args.source is not None and args.db != "sqlite":
+            parser.error("--source: only with --db sqlite")
+        result = run(args.clients, args.db, work, args.source)
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
