@@ -66,9 +66,11 @@ def build_metadata() -> MetaData:
 
 
 def build_indexes(metadata: MetaData) -> list[Index]:
-    """The secondary indexes on ``claims`` (client lookups and the paid-date window)."""
+    """The secondary index on ``claims``: client lookups.
+
+    No index on ``paid_date``: the extract's window covers most of the table, and SQLite's
+    planner (no range statistics) would walk such an index row by row and then sort by
+    claim_id, 14x slower at 1,000,000 clients than the scan in claim_id (rowid) order.
+    """
     claims = metadata.tables["claims"]
-    return [
-        Index("ix_claims_client_id", claims.c.client_id),
-        Index("ix_claims_paid_date", claims.c.paid_date),
-    ]
+    return [Index("ix_claims_client_id", claims.c.client_id)]

@@ -128,7 +128,17 @@ def test_schema_names_and_types_on_sqlite(demo: dict) -> None:
         assert inspector.get_pk_constraint("clients")["constrained_columns"] == ["client_id"]
         assert inspector.get_pk_constraint("claims")["constrained_columns"] == ["claim_id"]
         indexed = {tuple(i["column_names"]) for i in inspector.get_indexes("claims")}
-        assert {("client_id",), ("paid_date",)} <= indexed
+        assert indexed == {("client_id",)}
+        for query in ("sql/claims.sql", "sql/fingerprint_claims.sql"):  # one scan in claim_id order, no sort
+            sql = (ROOT / query).read_text()
+            with engine.connect() as conn:
+                plan = " | ".join(
+                    str(row[-1])
+                    for row in conn.execute(
+                        sa.text(f"EXPLAIN QUERY PLAN {sql}"), {"history_start": "2021-01-01", "as_of": "2026-01-01"}
+                    )
+                )
+            assert plan == "SCAN claims", (query, plan)
         with engine.connect() as conn:  # SQLAlchemy reads the stored values back with their types
             row = conn.execute(sa.select(demo_data.build_metadata().tables["claims"]).limit(1)).one()
         assert isinstance(row.service_date, dt.date) and row.amount >= 0
