@@ -10,6 +10,8 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAMP := $(VENV)/.requirements.sha256
 REQ_HASH := $(shell sha256sum requirements.txt | cut -d' ' -f1)
+SPARK_STAMP := $(VENV)/.requirements-spark.sha256
+SPARK_HASH := $(shell cat requirements.txt requirements-spark.txt | sha256sum | cut -d' ' -f1)
 # Stages run `python -m stages.<name>`: the venv's python must come first on PATH.
 export PATH := $(abspath $(BIN)):$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
@@ -17,13 +19,14 @@ export PYTHONDONTWRITEBYTECODE := 1
 PORT ?=
 BASE ?= main
 
-.PHONY: fresh-lock setup data run pages test test-fast lint format lock bench bench-scale bench-transform clean-data help serve rollback registry mlflow-ui report exps
+.PHONY: fresh-lock setup setup-spark data run pages test test-fast lint format lock bench bench-scale bench-transform clean-data help serve rollback registry mlflow-ui report exps
 
 help:
 	@echo "make setup     create .venv with Python 3.11.5+ or 3.12 (found on PATH, or PYTHON=/path/to/python) and install requirements.txt"
+	@echo "make setup-spark  also install PySpark (requirements-spark.txt, ~450 MB; needs Java 17 or 21) for transform.engine: spark"
 	@echo "make run       set up, create the demo source database if needed, run the pipeline (dvc repro), make pages"
 	@echo "make pages     reports/index.html: links every report (Data Docs, plots, drift, registry), all offline"
-	@echo "make test      set up, lint, then run the whole test suite (what CI runs)"
+	@echo "make test      set up (with PySpark), lint, then run the whole test suite (what CI runs)"
 	@echo "make test-fast lint and run the tests without the slow end-to-end ones (-m 'not e2e')"
 	@echo "make lint      ruff (lint + format check) and mypy on medcost/, stages/, tests/, bench/"
 	@echo "make format    apply ruff's fixes and formatting"
@@ -56,6 +59,15 @@ setup:
 	fi
 	@test "$$(cat $(STAMP) 2>/dev/null)" = "$(REQ_HASH)" || { echo "error: setup: installing requirements.txt failed" >&2; exit 1; }
 
+# The optional Spark engine: PySpark into the same .venv, again only when requirements(-spark).txt changed.
+setup-spark: setup
+	@if [ "$$(cat $(SPARK_STAMP) 2>/dev/null)" != "$(SPARK_HASH)" ]; then \
+		echo "installing requirements-spark.txt (PySpark, ~450 MB) into $(VENV)"; \
+		$(PY) -m pip install --quiet --disable-pip-version-check --progress-bar off -r requirements-spark.txt 2>&1 | grep -v "is ignored: it is neither a file nor a directory" ; \
+		test $${PIPESTATUS[0]} -eq 0 && echo "$(SPARK_HASH)" > $(SPARK_STAMP); \
+	fi
+	@test "$$(cat $(SPARK_STAMP) 2>/dev/null)" = "$(SPARK_HASH)" || { echo "error: setup-spark: installing requirements-spark.txt failed" >&2; exit 1; }
+
 data: setup
 	@$(PY) -m medcost.demo_data --if-missing
 
@@ -77,7 +89,7 @@ format: setup
 	$(BIN)/ruff check --fix $(LINTED)
 	$(BIN)/ruff format $(LINTED)
 
-test: lint
+test: lint setup-spark
 	$(PY) -m pytest
 
 test-fast: lint
@@ -120,6 +132,8 @@ lock:
 	$(PY) -m pip install --quiet uv
 	$(BIN)/uv pip compile requirements.in --python-version 3.11.7 --no-header --annotation-style line \
 		$$(test -f ../shared/stack/verified-freeze.txt && echo "-c ../shared/stack/verified-freeze.txt") -o requirements.txt
+	$(BIN)/uv pip compile requirements-spark.in --python-version 3.11.7 --no-header --annotation-style line \
+		-c requirements.txt -o requirements-spark.txt
 
 # A fresh clone has an empty registry and no lakehouse: commit the outputs it produces (scripts/fresh-lock.sh).
 fresh-lock: setup

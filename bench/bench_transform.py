@@ -1,6 +1,7 @@
 """Transform engines side by side at one size: wall time and peak RSS of each, on the same extract, in one run.
 
     .venv/bin/python bench/bench_transform.py --clients 200000                  # duckdb vs pandas
+    .venv/bin/python bench/bench_transform.py --clients 200000 --engines duckdb,spark
     .venv/bin/python bench/bench_transform.py --clients 20000 --baseline main   # and a commit's transform
 
 In a scratch copy of the repository (as ``bench_scale.py`` makes it) it generates the demo
@@ -12,6 +13,11 @@ reading the same extract); ``--raw DIR`` uses an earlier extract instead. ``--ro
 so that a busy shared machine slows every contender alike: compare the ratios, and the medians.
 After each engine's run its feature table is compared with the first one's (every column;
 floats within 1e-9 relative). Results: bench/results/transform-<clients>[-<tag>].json and a table.
+
+``/usr/bin/time -v`` reports the peak RSS of the stage's Python process; Spark's JVM (a child of
+it that outlives it by a moment) is not in that number. So every run is also sampled (psutil,
+every 0.2 s): ``tree_peak_mb`` is the peak of the summed RSS of all the run's processes (Python
+and, with Spark, its JVM), ``java_peak_mb`` that of the JVM alone.
 """
 
 from __future__ import annotations
@@ -25,11 +31,14 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import psutil
 import yaml
 from bench_scale import RESULTS, ROOT, scratch_copy, timed
 
@@ -55,6 +64,40 @@ def baseline_copy(ref: str, work: Path) -> Path:
     subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
     (folder / "data").symlink_to(work / "data")
     return folder
+
+
+class TreePeak:
+    """The peak summed RSS of this process's descendants, sampled in a thread while the ``with`` block runs."""
+
+    def __init__(self, interval: float = 0.2) -> None:
+        self.interval, self.tree, self.java = interval, 0, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._stop.wait(self.interval):
+            tree = java = 0
+            for process in psutil.Process().children(recursive=True):
+                try:
+                    if process.name() == "time":  # /usr/bin/time itself
+                        continue
+                    rss = process.memory_info().rss
+                    tree += rss
+                    java += rss if process.name() == "java" else 0
+                except psutil.Error:  # ended between the listing and the reading
+                    continue
+            self.tree, self.java = max(self.tree, tree), max(self.java, java)
+
+    def __enter__(self) -> TreePeak:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def row(self) -> dict[str, float]:
+        return {"tree_peak_mb": round(self.tree / 2**20, 1), "java_peak_mb": round(self.java / 2**20, 1)}
 
 
 def differences(reference: pd.DataFrame, other: pd.DataFrame) -> str | None:
@@ -106,14 +149,20 @@ def run(
         for name, folder in contenders:
             if folder == work:
                 set_engine(work, name, base)
-            row = {"contender": name, "round": turn + 1, **timed([python, "-m", "stages.transform"], folder, env)}
+            with TreePeak() as peak:
+                row = {"contender": name, "round": turn + 1, **timed([python, "-m", "stages.transform"], folder, env)}
+            row |= peak.row()
             if row["exit_code"] == 0 and turn == 0:
                 table = pd.read_parquet(features)
                 if reference is None:
                     reference = table
                 row["differs_from_first"] = differences(reference, table)
             result["runs"].append(row)
-            print(f"{name:<20} round {turn + 1}: {row['seconds']:>7.1f} s {row['peak_mb'] or 0:>8.1f} MB", flush=True)
+            print(
+                f"{name:<20} round {turn + 1}: {row['seconds']:>7.1f} s {row['peak_mb'] or 0:>8.1f} MB"
+                f" (all processes {row['tree_peak_mb']:.1f} MB, JVM {row['java_peak_mb']:.1f} MB)",
+                flush=True,
+            )
     result["summary"] = summary(result["runs"])
     return result
 
@@ -127,7 +176,9 @@ def summary(runs: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
         if ok:
             seconds = statistics.median(r["seconds"] for r in ok)
             peak = statistics.median(r["peak_mb"] for r in ok)
+            tree = statistics.median(r.get("tree_peak_mb", 0.0) for r in ok)
             out[name] = {"median_seconds": round(seconds, 2), "median_peak_mb": round(peak, 1)}
+            out[name]["median_tree_peak_mb"] = round(tree, 1)
     first = out.get(names[0]) if names else None
     for values in out.values():
         if first:
@@ -163,6 +214,7 @@ def main() -> None:
     out.write_text(json.dumps(result, indent=2) + "\n")
     for name, values in result.get("summary", {}).items():
         print(f"{name:<20} median {values['median_seconds']:>7.1f} s {values['median_peak_mb']:>8.1f} MB", end="")
+        print(f" (all processes {values['median_tree_peak_mb']:.1f} MB)", end="")
         print(f"  ({values['seconds_vs_first']:.2f}x time, {values['peak_vs_first']:.2f}x memory of the first)")
     print(out)
 

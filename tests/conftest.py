@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import yaml
+
+if TYPE_CHECKING:
+    from medcost.core.params import TransformParams
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_URL = os.environ.get("MEDCOST_TEST_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
@@ -39,6 +42,21 @@ def small_source(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return {"url": f"sqlite:///{db}", "path": db, "truth": truth}
 
 
+@pytest.fixture(scope="session")
+def transform_cfg(params: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> TransformParams:
+    """The repository's transform params, DuckDB's and Spark's scratch in temporary folders (not the repository's data/)."""
+    from medcost.core.params import TransformParams, section
+
+    cfg = section(params, "transform", TransformParams)
+    spill, scratch = str(tmp_path_factory.mktemp("duckdb")), str(tmp_path_factory.mktemp("spark"))
+    return cfg.model_copy(
+        update={
+            "duckdb": cfg.duckdb.model_copy(update={"temp_directory": spill}),
+            "spark": cfg.spark.model_copy(update={"local_dir": scratch}),
+        }
+    )
+
+
 def require_postgres() -> str:
     """The test PostgreSQL URL; skip (or fail under CI) when the server is not reachable."""
     from sqlalchemy import create_engine, text
@@ -52,6 +70,22 @@ def require_postgres() -> str:
             pytest.fail(f"{reason} (CI must not skip the PostgreSQL tests)")
         pytest.skip(reason)
     return PG_URL
+
+
+def require_pyspark() -> None:
+    """Skip (or fail under CI) when PySpark is not installed: ``make test`` installs it (``make setup-spark``)."""
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        reason = "PySpark is not installed (make setup-spark installs it)"
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason}: CI must not skip the Spark tests")
+        pytest.skip(reason)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("spark"):
+        require_pyspark()
 
 
 # --------------------------------------------------------------------------- registry fixtures

@@ -12,8 +12,9 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from medcost.core.params_base import Section, read_params, section
+from medcost.core.params_engines import DuckDBParams, SparkParams
 
-__all__ = ["Section", "read_params", "section"]  # and the section models below
+__all__ = ["DuckDBParams", "Section", "SparkParams", "read_params", "section"]  # and the section models below
 
 ColumnType = Literal["int", "float", "str", "bool", "date"]
 
@@ -91,17 +92,11 @@ class ExtractParams(Section):
         return self.as_of.year
 
 
-class DuckDBParams(Section):
-    """transform.duckdb: the engine's resources (it spills to ``temp_directory`` beyond ``memory_limit``)."""
-
-    memory_limit: str = Field(pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$")  # e.g. 3GB
-    temp_directory: str = Field(min_length=1)  # relative to the repository (gitignored), created when needed
-    threads: int | None = Field(ge=1, le=256)  # null: one per core
-
-
 class TransformParams(Section):
-    engine: Literal["duckdb", "pandas"]  # duckdb: out of core over the Parquet extract; pandas: the in-memory reference
+    # duckdb: out of core over the Parquet extract; spark: the same SQL on Spark; pandas: the in-memory reference
+    engine: Literal["duckdb", "spark", "pandas"]
     duckdb: DuckDBParams
+    spark: SparkParams
     lookback_years: int = Field(ge=1, le=20)
     key: list[str] = Field(min_length=1)
     categorical: list[str]

@@ -3,6 +3,7 @@
 from medcost.transform.duck import duckdb_feature_table, duckdb_features
 from medcost.transform.engine import feature_table, write_feature_table
 from medcost.transform.features import build_feature_table, client_features
+from medcost.transform.spark import spark_feature_table, spark_features
 from medcost.transform.sql import Cutoff, feature_sql
 
 __all__ = [
@@ -13,5 +14,7 @@ __all__ = [
     "duckdb_features",
     "feature_sql",
     "feature_table",
+    "spark_feature_table",
+    "spark_features",
     "write_feature_table",
 ]

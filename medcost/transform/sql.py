@@ -5,9 +5,9 @@ demographics of the clients enrolled on each cutoff and their point-in-time clai
 as conditional aggregates (``sum(CASE WHEN ... THEN amount ELSE 0 END)``) over one scan of
 the claims per cutoff. It uses only SQL that DuckDB and Spark SQL both run (no FILTER, QUALIFY
 or ``::`` casts); the few spellings that differ (identifier quotes, a difference of dates in
-days, a regular-expression literal) are the :data:`DIALECTS` mapping. DuckDB runs it today
-(``medcost.transform.duck``); Spark (``transform.engine: spark``) is to run the same text with
-``dialect="spark"`` over temporary views named ``clients`` and ``claims``.
+days, string literals, a regular-expression replace) are the :data:`DIALECTS` mapping. DuckDB
+runs it over the Parquet files (``medcost.transform.duck``), Spark (``transform.engine: spark``,
+``medcost.transform.spark``) over temporary views named ``clients`` and ``claims``.
 
 The meaning of every column is the pandas reference's, ``medcost.transform.features``; the
 tests hold both engines to the same cases.
@@ -22,8 +22,12 @@ from dataclasses import dataclass
 from medcost.core.features import CUTOFF_COLUMN, history_columns
 from medcost.core.params import TransformParams
 
-WHITESPACE = r"^[ \t\n\r\f\v]+|[ \t\n\r\f\v]+$"
-"""Leading and trailing ASCII whitespace, which pandas' ``str.strip`` removes (it also strips Unicode spaces)."""
+WHITESPACE = r"^[ \t\n\r\f\x0B]+|[ \t\n\r\f\x0B]+$"
+"""Leading and trailing ASCII whitespace, which pandas' ``str.strip`` removes (it also strips Unicode spaces).
+
+The vertical tab is spelled ``\\x0B``, the same character in RE2 (DuckDB) and Java (Spark): in a
+Java class ``\\v`` means every vertical whitespace, Unicode line separators included.
+"""
 
 
 @dataclass(frozen=True)
@@ -32,18 +36,33 @@ class Dialect:
 
     quote: str  # around identifiers
     days: str  # the whole days from {start} to {end}
-    strip: str  # {text} without leading and trailing whitespace; {pattern} is WHITESPACE, escaped for the engine
+    strip: str  # {text} without leading and trailing whitespace; {pattern} is the WHITESPACE literal
+    backslash_escapes: bool  # string literals take backslash escapes (and adjacent literals are concatenated)
 
     def ident(self, name: str) -> str:
         return f"{self.quote}{name.replace(self.quote, self.quote * 2)}{self.quote}"
 
+    def text(self, value: str) -> str:
+        """``value`` as a string literal."""
+        if self.backslash_escapes:  # Spark reads 'a''b' as 'a' 'b', i.e. 'ab'
+            return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+        return "'" + value.replace("'", "''") + "'"
+
 
 DIALECTS = {
     "duckdb": Dialect(
-        quote='"', days="datediff('day', {start}, {end})", strip="regexp_replace({text}, {pattern}, '', 'g')"
+        quote='"',
+        days="datediff('day', {start}, {end})",
+        strip="regexp_replace({text}, {pattern}, '', 'g')",
+        backslash_escapes=False,
     ),
-    # Spark SQL: datediff(end, start); string literals take backslash escapes; regexp_replace replaces every match.
-    "spark": Dialect(quote="`", days="datediff({end}, {start})", strip="regexp_replace({text}, {pattern}, '')"),
+    # Spark SQL: datediff(end, start); regexp_replace replaces every match (Java regular expressions).
+    "spark": Dialect(
+        quote="`",
+        days="datediff({end}, {start})",
+        strip="regexp_replace({text}, {pattern}, '')",
+        backslash_escapes=True,
+    ),
 }
 
 
@@ -63,10 +82,6 @@ def _double(expression: str) -> str:
     return f"CAST({expression} AS DOUBLE)"
 
 
-def _text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def _year_before(day: dt.date) -> dt.date:
     """The same day one year earlier (29 February becomes 28 February, as pandas' DateOffset does)."""
     try:
@@ -81,8 +96,7 @@ class _Render:
     def __init__(self, cfg: TransformParams, dialect: str) -> None:
         self.cfg = cfg
         self.d = DIALECTS[dialect]
-        pattern = WHITESPACE.replace("\\", "\\\\") if dialect == "spark" else WHITESPACE
-        self.pattern = _text(pattern)
+        self.pattern = self.d.text(WHITESPACE)
 
     def q(self, name: str) -> str:
         return self.d.ident(name)
@@ -132,7 +146,7 @@ class _Render:
         out.append(f"{total(last_year, '1')} AS {q('claims_prev1')}")
         category = self.clean("c.category")
         for name in cfg.claim_categories:
-            out.append(f"{total(f'{last_year} AND {category} = {_text(name)}')} AS {q(f'cost_prev1_{name}')}")
+            out.append(f"{total(f'{last_year} AND {category} = {self.d.text(name)}')} AS {q(f'cost_prev1_{name}')}")
         if cutoff.target_end is not None:
             target = f"c.service_date >= {_date(cutoff.on)} AND c.service_date < {_date(cutoff.target_end)}"
             out.append(f"{total(target)} AS {q(cfg.target)}")
@@ -182,7 +196,7 @@ def unknown_categories_sql(
     """Per cutoff year, the cleaned last-year categories not in ``transform.claim_categories`` and their claims."""
     render = _Render(cfg, dialect)
     category = render.clean("c.category")
-    listed = ", ".join(_text(name) for name in cfg.claim_categories)
+    listed = ", ".join(render.d.text(name) for name in cfg.claim_categories)
     parts = [
         f"SELECT {c.on.year} AS cutoff_year, {category} AS category, count(*) AS claims FROM {claims} AS c"
         f" WHERE c.paid_date < {_date(c.on)} AND {c.on.year} - year(c.service_date) = 1"

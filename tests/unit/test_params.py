@@ -32,7 +32,7 @@ def test_repository_params_are_valid(params):
     [
         ("transform", "lookback_years", 0, "transform.lookback_years = 0: Input should be greater than or equal to 1"),
         ("transform", "lookback_years", "three", "transform.lookback_years = 'three': Input should be a valid integer"),
-        ("transform", "engine", "polars", "transform.engine = 'polars': Input should be 'duckdb' or 'pandas'"),
+        ("transform", "engine", "polars", "transform.engine = 'polars': Input should be 'duckdb', 'spark' or 'pandas'"),
         ("extract", "as_of", "2026-03-15", "extract.as_of = '2026-03-15': Value error, must be a 1 January"),
         ("extract", "chunk_rows", 10, "extract.chunk_rows = 10: Input should be greater than or equal to 100"),
         ("load", "backend", "s3", "load.backend = 's3': Input should be 'deltalake' or 'hopsworks'"),

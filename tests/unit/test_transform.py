@@ -1,7 +1,8 @@
 """Point-in-time features: nothing from on or after the cutoff leaks into a feature; DuckDB and pandas agree.
 
-The behaviour tests run on both engines (``engine`` parameter): pandas on the frames, DuckDB on
-the same frames written as the extract writes them (Parquet with the declared column types).
+The behaviour tests run on every engine (``engine`` parameter): pandas on the frames, DuckDB and
+Spark on the same frames written as the extract writes them (Parquet with the declared column
+types). Spark's comparison with DuckDB on the demo data: tests/data/test_spark_transform.py.
 """
 
 import datetime as dt
@@ -24,20 +25,19 @@ from medcost.transform import (
     client_features,
     duckdb_feature_table,
     duckdb_features,
+    spark_features,
     write_feature_table,
 )
 from tests.unit.test_extract import run_extract
 
 CUTOFF = dt.date(2025, 1, 1)
 ENGINES = ["pandas", "duckdb"]
+BEHAVIOUR_ENGINES = [*ENGINES, pytest.param("spark", marks=pytest.mark.spark)]
 
 
 @pytest.fixture(scope="module")
-def cfg(params, tmp_path_factory) -> TransformParams:
-    """The repository's transform params, DuckDB spilling into a temporary folder (not the repository's data/)."""
-    cfg = section(params, "transform", TransformParams)
-    spill = str(tmp_path_factory.mktemp("duckdb"))
-    return cfg.model_copy(update={"duckdb": cfg.duckdb.model_copy(update={"temp_directory": spill})})
+def cfg(transform_cfg: TransformParams) -> TransformParams:
+    return transform_cfg
 
 
 @pytest.fixture
@@ -49,7 +49,8 @@ def features(params, cfg, tmp_path, request):
         if engine == "pandas":
             return client_features(clients, claims, cutoff, cfg, target_end=target_end)
         paths = write_raw(params, clients, claims, tmp_path)
-        return duckdb_features(paths["clients"], paths["claims"], [Cutoff(cutoff, target_end)], cfg)
+        run_sql = spark_features if engine == "spark" else duckdb_features
+        return run_sql(paths["clients"], paths["claims"], [Cutoff(cutoff, target_end)], cfg)
 
     return run
 
@@ -99,7 +100,7 @@ def claims_frame() -> pd.DataFrame:
     return frame
 
 
-@pytest.mark.parametrize("features", ENGINES, indirect=True)
+@pytest.mark.parametrize("features", BEHAVIOUR_ENGINES, indirect=True)
 def test_features_by_hand(cfg, features):
     out = features(clients_frame(), claims_frame(), CUTOFF, target_end=dt.date(2026, 1, 1)).set_index("client_id")
     assert list(out.index) == [1, 2, 3]  # client 4 left before the cutoff
@@ -116,7 +117,7 @@ def test_features_by_hand(cfg, features):
     assert out.loc[3, "cost_prev1"] == 0.0  # no claims = no cost
 
 
-@pytest.mark.parametrize("features", ENGINES, indirect=True)
+@pytest.mark.parametrize("features", BEHAVIOUR_ENGINES, indirect=True)
 def test_a_claim_after_the_cutoff_never_changes_any_feature(features):
     """Add claims serviced on/after the cutoff, or serviced before but paid on/after it: features stay equal."""
     base = features(clients_frame(), claims_frame(), CUTOFF)
@@ -164,7 +165,7 @@ def test_feature_table_on_generated_data(small_source, params, cfg, tmp_path):
     assert np.allclose(both[f"{cfg.target}_train"], both["cost_prev1_score"])
 
 
-@pytest.mark.parametrize("features", ENGINES, indirect=True)
+@pytest.mark.parametrize("features", BEHAVIOUR_ENGINES, indirect=True)
 def test_a_client_without_key_is_skipped_not_crashed(features):
     clients = clients_frame()
     clients["client_id"] = clients["client_id"].astype("Int64")
@@ -173,7 +174,7 @@ def test_a_client_without_key_is_skipped_not_crashed(features):
     assert list(out["client_id"]) == [2, 3]
 
 
-@pytest.mark.parametrize("features", ENGINES, indirect=True)
+@pytest.mark.parametrize("features", BEHAVIOUR_ENGINES, indirect=True)
 def test_a_claim_without_amount_counts_but_costs_nothing(cfg, features, caplog):
     """A last-year claim with a missing amount, and one in an unlisted category: counted, 0 cost, a warning."""
     claims = claims_frame()
@@ -229,7 +230,7 @@ def test_duckdb_names_a_missing_column_and_file(cfg, tmp_path):
         duckdb_features(clients, tmp_path / "claims.parquet", [Cutoff(CUTOFF)], cfg)
 
 
-@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("engine", BEHAVIOUR_ENGINES)
 def test_no_client_on_the_training_cutoff_stops_and_writes_nothing(params, cfg, engine, tmp_path):
     paths = write_raw(params, clients_frame(), claims_frame(), tmp_path)
     out = tmp_path / "features.parquet"
