@@ -19,7 +19,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 PORT ?=
 BASE ?= main
 
-.PHONY: fresh-lock setup setup-spark data run pages test test-fast lint format lock bench bench-scale bench-transform clean-data help serve rollback registry mlflow-ui report exps
+.PHONY: fresh-lock setup setup-spark data run pages test test-fast lint format lock bench bench-scale bench-repro bench-transform clean-data help serve rollback registry mlflow-ui report exps
 
 help:
 	@echo "make setup     create .venv with Python 3.11.5+ or 3.12 (found on PATH, or PYTHON=/path/to/python) and install requirements.txt"
@@ -42,6 +42,7 @@ help:
 	@echo "make fresh-lock dvc.lock and tracked metrics as a fresh clone's make run writes them (commit first)"
 	@echo "make bench     run the benchmarks under bench/"
 	@echo "make bench-scale CLIENTS=1000000 [DB=postgresql] [SOURCE=demo.db]  every stage's time and peak memory at that size (bench/results/)"
+	@echo "make bench-repro [BASELINE=rev]  dvc repro at 20,000 clients, this commit against an earlier one, side by side"
 	@echo "make bench-transform CLIENTS=200000  the transform engines side by side (time, peak memory, same features)"
 
 setup:
@@ -121,6 +122,10 @@ DB ?= sqlite
 # Every stage at an insurer's size, beside the database's bulk export (bench/README.md).
 bench-scale: setup
 	$(PY) bench/bench_scale.py --clients $(CLIENTS) --db $(DB) $(if $(SOURCE),--source $(SOURCE))
+
+# dvc repro at the default size, this commit against BASELINE, in turns (bench/README.md).
+bench-repro: setup
+	$(PY) bench/bench_repro.py $(if $(BASELINE),--baseline $(BASELINE))
 
 # The transform engines (duckdb, pandas) on one extract, in turns (bench/README.md).
 bench-transform: setup
