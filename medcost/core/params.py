@@ -90,6 +90,10 @@ class ExtractParams(Section):
         """The year the champion will predict: features as of ``as_of``, no target yet."""
         return self.as_of.year
 
+    def training_years(self, count: int) -> list[int]:
+        """The years of ``count`` training cutoffs (``transform.training_years``), oldest first, ending at ``target_year``."""
+        return list(range(self.target_year - count + 1, self.target_year + 1))
+
 
 class DuckDBParams(Section):
     """transform.duckdb: the engine's resources (it spills to ``temp_directory`` beyond ``memory_limit``)."""
@@ -103,6 +107,7 @@ class TransformParams(Section):
     engine: Literal["duckdb", "pandas"]  # duckdb: out of core over the Parquet extract; pandas: the in-memory reference
     duckdb: DuckDBParams
     lookback_years: int = Field(ge=1, le=20)
+    training_years: int = Field(default=1, ge=1, le=20)  # yearly training cutoffs stacked, each with its own target
     key: list[str] = Field(min_length=1)
     categorical: list[str]
     flags: list[str]

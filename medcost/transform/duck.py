@@ -21,8 +21,15 @@ import pandas as pd
 from medcost.core.errors import MedcostError
 from medcost.core.io import atomic_path
 from medcost.core.params import DuckDBParams, TransformParams
-from medcost.transform.features import CLAIM_COLUMNS, check_rows, client_columns, require, snapshot_cutoffs
-from medcost.transform.sql import Cutoff, feature_sql, unknown_categories_sql
+from medcost.transform.features import (
+    CLAIM_COLUMNS,
+    check_rows,
+    client_columns,
+    require,
+    snapshot_cutoffs,
+    warn_short_history,
+)
+from medcost.transform.sql import Cutoff, feature_sql, first_paid_sql, unknown_categories_sql
 
 if TYPE_CHECKING:
     import duckdb
@@ -81,44 +88,52 @@ BATCH_ROWS = 131_072
 @contextmanager
 def _result(
     clients: Path, claims: Path, cutoffs: Sequence[Cutoff], cfg: TransformParams
-) -> Iterator[pa.RecordBatchReader]:
-    """The feature rows of ``cutoffs``, sorted by year and client, as a stream of Arrow batches."""
+) -> Iterator[tuple[pa.RecordBatchReader, dt.date | None]]:
+    """The feature rows of ``cutoffs``, sorted by year and client, as a stream of Arrow batches; the first paid date."""
     con = connect(cfg.duckdb)
     try:
         _parquet_view(con, "clients", Path(clients), client_columns(cfg))
         _parquet_view(con, "claims", Path(claims), CLAIM_COLUMNS)
+        first = con.execute(first_paid_sql()).fetchone()
+        first_paid = first[0] if first is not None else None
+        warn_short_history(first_paid, cutoffs, cfg)
         _warn_unknown_categories(con, cfg, cutoffs)
-        yield con.sql(feature_sql(cfg, cutoffs)).to_arrow_reader(BATCH_ROWS)
+        yield con.sql(feature_sql(cfg, cutoffs)).to_arrow_reader(BATCH_ROWS), first_paid
     finally:
         con.close()
 
 
 def duckdb_features(clients: Path, claims: Path, cutoffs: Sequence[Cutoff], cfg: TransformParams) -> pd.DataFrame:
     """The feature rows of ``cutoffs`` from the Parquet files ``clients`` and ``claims``, sorted by year and client."""
-    with _result(clients, claims, cutoffs, cfg) as batches:
+    with _result(clients, claims, cutoffs, cfg) as (batches, _):
         table = batches.read_all()
     return table.to_pandas(self_destruct=True, split_blocks=True)
 
 
 def duckdb_feature_table(clients: Path, claims: Path, as_of: dt.date, cfg: TransformParams) -> pd.DataFrame:
     """Training rows and scoring snapshot, as :func:`medcost.transform.features.build_feature_table`, by DuckDB."""
-    table = duckdb_features(clients, claims, snapshot_cutoffs(as_of), cfg)
-    check_rows(table["year"].value_counts().to_dict(), table.shape[1], as_of)
+    cutoffs = snapshot_cutoffs(as_of, cfg.training_years)
+    table = duckdb_features(clients, claims, cutoffs, cfg)
+    check_rows(table["year"].value_counts().to_dict(), table.shape[1], cutoffs)
     return table
 
 
-def write_duckdb_feature_table(clients: Path, claims: Path, as_of: dt.date, cfg: TransformParams, out: Path) -> None:
+def write_duckdb_feature_table(
+    clients: Path, claims: Path, as_of: dt.date, cfg: TransformParams, out: Path
+) -> tuple[dict[int, int], dt.date | None]:
     """The feature table of :func:`duckdb_feature_table` written to ``out`` batch by batch, atomically.
 
     The file reads back (``pandas.read_parquet``) as the pandas engine's does: the same
-    columns, dtypes and rows; only the per-client batches pass through memory.
+    columns, dtypes and rows; only the per-client batches pass through memory. Returns the
+    rows per year and the first paid date of the claims.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
     rows: Counter[int] = Counter()
-    with _result(clients, claims, snapshot_cutoffs(as_of), cfg) as batches, atomic_path(out) as tmp:
+    cutoffs = snapshot_cutoffs(as_of, cfg.training_years)
+    with _result(clients, claims, cutoffs, cfg) as (batches, first_paid), atomic_path(out) as tmp:
         # text as plain string, as pandas writes it (DuckDB may hand out string views)
         schema = pa.schema(
             [pa.field(f.name, pa.string() if pa.types.is_string_view(f.type) else f.type) for f in batches.schema]
@@ -128,4 +143,5 @@ def write_duckdb_feature_table(clients: Path, claims: Path, as_of: dt.date, cfg:
                 writer.write_batch(batch.cast(schema))
                 counts = pc.value_counts(batch.column("year")).to_pylist()
                 rows.update({item["values"]: item["counts"] for item in counts})
-        check_rows(rows, len(schema), as_of)
+        check_rows(rows, len(schema), cutoffs)
+    return dict(rows), first_paid
