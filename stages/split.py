@@ -1,4 +1,4 @@
-"""Split the published training rows into train/test (stratified on the binned target); write the scoring snapshot."""
+"""Split the published training rows into train/test (whole clients, stratified on the target); write the scoring snapshot."""
 
 from __future__ import annotations
 
@@ -22,7 +22,8 @@ def main(params: dict[str, Any], args: argparse.Namespace) -> None:
     load = section(params, "load", LoadParams)
     cfg = section(params, "split", SplitParams)
     published, frame = read_published(catalog.published, open_published(load, catalog.lakehouse))
-    rows, scoring = training_and_scoring(frame, transform.target, extract.target_year, extract.scoring_year)
+    years = extract.training_years(transform.training_years)
+    rows, scoring = training_and_scoring(frame, transform.target, years, extract.scoring_year)
     train, test = split_train_test(
         rows,
         transform.target,

@@ -1,4 +1,4 @@
-"""Build point-in-time client features (training year + scoring snapshot) from the raw extract."""
+"""Build point-in-time client features (training years + scoring snapshot) from the raw extract."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from medcost.core.catalog import Catalog
+from medcost.core.contracts import write_contract
 from medcost.core.entry import run_stage
 from medcost.core.params import ExtractParams, TransformParams, section
 from medcost.transform import write_feature_table
@@ -16,7 +17,10 @@ def main(params: dict[str, Any], args: argparse.Namespace) -> None:
     catalog = Catalog.from_params(params)
     as_of = section(params, "extract", ExtractParams).as_of
     cfg = section(params, "transform", TransformParams)
-    write_feature_table(catalog.raw_table("clients"), catalog.raw_table("claims"), as_of, cfg, catalog.features)
+    summary = write_feature_table(
+        catalog.raw_table("clients"), catalog.raw_table("claims"), as_of, cfg, catalog.features
+    )
+    write_contract(catalog.transform_summary, summary)
 
 
 if __name__ == "__main__":

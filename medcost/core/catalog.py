@@ -127,6 +127,10 @@ class Catalog:
         return self.metrics / "extract.json"
 
     @property
+    def transform_summary(self) -> Path:
+        return self.metrics / "transform.json"
+
+    @property
     def validation_report(self) -> Path:
         return self.metrics / "validate.json"
 

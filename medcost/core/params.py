@@ -91,6 +91,10 @@ class ExtractParams(Section):
         """The year the champion will predict: features as of ``as_of``, no target yet."""
         return self.as_of.year
 
+    def training_years(self, count: int) -> list[int]:
+        """The years of ``count`` training cutoffs (``transform.training_years``), oldest first, ending at ``target_year``."""
+        return list(range(self.target_year - count + 1, self.target_year + 1))
+
 
 class TransformParams(Section):
     # duckdb: out of core over the Parquet extract; spark: the same SQL on Spark; pandas: the in-memory reference
@@ -98,6 +102,7 @@ class TransformParams(Section):
     duckdb: DuckDBParams
     spark: SparkParams
     lookback_years: int = Field(ge=1, le=20)
+    training_years: int = Field(default=1, ge=1, le=20)  # yearly training cutoffs stacked, each with its own target
     key: list[str] = Field(min_length=1)
     categorical: list[str]
     flags: list[str]

@@ -63,6 +63,14 @@ def cross_section_problems(params: dict[str, Any]) -> list[str]:
     spec = FeatureSpec.from_params(transform)
     clients = list(extract.tables["clients"].columns) if "clients" in extract.tables else []
     problems: list[str] = []
+    needed = transform.lookback_years + transform.training_years
+    if extract.history_years < needed:
+        earliest = extract.training_years(transform.training_years)[0]
+        problems.append(
+            f"extract.history_years = {extract.history_years} is shorter than transform.lookback_years + "
+            f"transform.training_years = {needed}: the training cutoff {earliest} needs claims from "
+            f"{earliest - transform.lookback_years} (set extract.history_years to at least {needed})"
+        )
     for key in ("categorical", "flags", "numeric"):
         names = getattr(transform, key)
         problems += _not_in(f"transform.{key}", names, clients, "a column of extract.tables.clients.columns")

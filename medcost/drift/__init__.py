@@ -10,7 +10,7 @@ from medcost.drift.statistics import (
     psi_numeric,
     quantile_edges,
     require_columns,
-    snapshot_gap,
+    snapshot_gaps,
     std_shift,
 )
 from medcost.drift.summary import drift_model, drift_report, drift_summary
@@ -28,7 +28,7 @@ __all__ = [
     "quiet_deepchecks",
     "require_columns",
     "run_deepchecks",
-    "snapshot_gap",
+    "snapshot_gaps",
     "std_shift",
     "write_report",
 ]

@@ -10,9 +10,10 @@
   of either side (missing is a category).
 
 Calendar features (``calendar_features``: age, tenure) grow by one per year by
-construction, and the scoring snapshot is a year after the training rows; the reference
-is advanced by that gap (the ``year`` column) before features are compared, so drift
-means a change in the population, not the passage of time.
+construction, and the scoring snapshot is a year after the last training rows; each
+reference row is advanced by its gap to the snapshot (the ``year`` columns: one year for the
+last training year, k for the k-th year back when several are stacked) before features are
+compared, so drift means a change in the population, not the passage of time.
 """
 
 from __future__ import annotations
@@ -130,21 +131,21 @@ def require_columns(frame: pd.DataFrame, name: str, columns: Sequence[str]) -> N
         raise MedcostError(f"drift: {name} data has no rows")
 
 
-def snapshot_gap(reference: pd.DataFrame, current: pd.DataFrame, column: str = "year") -> int:
-    """Years between the reference rows and the current rows (each must have one ``column`` value)."""
-    values = []
+def snapshot_gaps(reference: pd.DataFrame, current: pd.DataFrame, column: str = "year") -> np.ndarray:
+    """Years from each reference row to the current rows (which must have one ``column`` value), per row."""
     for name, frame in (("reference", reference), ("current", current)):
         if column not in frame.columns:
             raise MedcostError(f"drift: {name} data lacks the column '{column}' (needed by drift.calendar_features)")
-        distinct = pd.unique(frame[column].dropna())
-        if len(distinct) != 1:
-            raise MedcostError(f"drift: {name} data has {len(distinct)} distinct '{column}' values, expected one")
-        values.append(int(distinct[0]))
-    return values[1] - values[0]
+    distinct = pd.unique(current[column].dropna())
+    if len(distinct) != 1:
+        raise MedcostError(f"drift: current data has {len(distinct)} distinct '{column}' values, expected one")
+    if reference[column].isna().any():
+        raise MedcostError(f"drift: reference data has {int(reference[column].isna().sum())} rows without '{column}'")
+    return int(distinct[0]) - reference[column].to_numpy(dtype="int64")
 
 
-def advance_calendar(frame: pd.DataFrame, features: Sequence[str], years: float) -> pd.DataFrame:
-    """A copy of ``frame`` with ``years`` added to each calendar feature (age, tenure)."""
+def advance_calendar(frame: pd.DataFrame, features: Sequence[str], years: float | np.ndarray) -> pd.DataFrame:
+    """A copy of ``frame`` with ``years`` (one number, or one per row) added to each calendar feature (age, tenure)."""
     require_columns(frame, "reference", features)
     out = frame.copy()
     for column in features:

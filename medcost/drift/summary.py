@@ -21,7 +21,7 @@ from medcost.core.features import FeatureSpec
 from medcost.core.numbers import finite_or_none, round_floats
 from medcost.core.params import DriftParams
 from medcost.drift.checks import run_deepchecks
-from medcost.drift.statistics import advance_calendar, feature_statistics, psi_numeric, snapshot_gap, std_shift
+from medcost.drift.statistics import advance_calendar, feature_statistics, psi_numeric, snapshot_gaps, std_shift
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ def drift_summary(
     model: str,
     rows: Mapping[str, int],
     cfg: DriftParams,
-    advanced: Mapping[str, float] | None = None,
+    advanced: Mapping[str, int | list[int]] | None = None,
 ) -> DriftSummary:
     """The drift summary: the verdict (passed, failed: [...]), per-feature scores (own psi,
     std_shift; deepchecks drift_score) and the other deepchecks scores.
@@ -47,9 +47,9 @@ def drift_summary(
     ``stats`` are own statistics per feature (:func:`~medcost.drift.statistics.feature_statistics`),
     ``scores`` the deepchecks scores (:func:`~medcost.drift.checks.run_deepchecks`);
     ``prediction`` and ``label`` are own statistics (psi, std_shift) of the predictions
-    (train vs scoring) and of the target (train vs test); ``advanced`` says by how much each
-    calendar feature of the reference was advanced. Floats are rounded to 6
-    significant digits, non-finite ones become None.
+    (train vs scoring) and of the target (train vs test); ``advanced`` says by how many years each
+    calendar feature of the reference was advanced (with several training years: each one's gap,
+    oldest first). Floats are rounded to 6 significant digits, non-finite ones become None.
     """
     failed: list[str] = []
     features: dict[str, dict[str, float]] = {}
@@ -102,12 +102,13 @@ def drift_report(
     unknown = [c for c in cfg.calendar_features if c not in numeric]
     if unknown:
         raise MedcostError(f"drift.calendar_features: {', '.join(unknown)} not among the numeric features")
-    advanced: dict[str, float] = {}
+    advanced: dict[str, int | list[int]] = {}
     reference = train
     if cfg.calendar_features:
-        years = snapshot_gap(train, scoring)
-        advanced = {column: years for column in cfg.calendar_features}
-        reference = advance_calendar(train, cfg.calendar_features, years)
+        gaps = snapshot_gaps(train, scoring)  # per row: several training years are advanced by several gaps
+        distinct = sorted({int(gap) for gap in gaps}, reverse=True)  # oldest training year first
+        advanced = {column: distinct[0] if len(distinct) == 1 else distinct for column in cfg.calendar_features}
+        reference = advance_calendar(train, cfg.calendar_features, gaps)
     stats = feature_statistics(reference, scoring, numeric, categorical, cfg.psi_bins, cfg.psi_epsilon)
     train_pred, scoring_pred = predictions
     own_prediction = {

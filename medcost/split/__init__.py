@@ -1,4 +1,4 @@
-"""The split stage: the training rows split into train/test (stratified on the binned target), and the scoring snapshot."""
+"""The split stage: training rows split into train/test by whole clients (stratified on the target); the scoring snapshot."""
 
 from medcost.split.split import (
     MIN_PER_BIN,

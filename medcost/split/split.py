@@ -1,22 +1,29 @@
-"""The train/test split of the training rows, and the scoring snapshot.
+"""The train/test split of the training rows, grouped by client, and the scoring snapshot.
 
-The target is heavy-tailed (many zeros, a few very expensive clients), so a plain random
-split can leave most of the tail on one side. The split is stratified on a binned target:
-zeros are one bin, the positive targets are cut into ``bins`` equal-count bins, and the
-top ``tail`` share of positive targets is one more bin, so each part gets its share of
-the most expensive clients. Rows are sorted by the key before and after splitting, so the
-same rows, seed and params always give the same parts, whatever order they were read in.
+With several training years (``transform.training_years``) a client has a row per year; the
+split assigns whole clients, so no client is in both parts (a model that saw a client's 2024
+must not be scored on that client's 2025). The target is heavy-tailed (many zeros, a few very
+expensive clients), so a plain random split can leave most of the tail on one side. The split
+is stratified on a binned target, as far as grouping allows: each client's mean target over its
+training rows is binned (zeros are one bin, the positive values are cut into ``bins``
+equal-count bins, and the top ``tail`` share of them is one more bin), and the clients are
+split stratified on those bins (scikit-learn's ``train_test_split`` over the clients), so each
+part gets its share of the most expensive clients. With one training year a client is one row
+and this is the plain stratified split of the rows. Rows are sorted by the key before and after
+splitting, so the same rows, seed and params always give the same parts, whatever order they
+were read in.
 
-Each part must hold at least ``split.min_test_rows`` rows (metrics on a handful of test rows
-mean nothing). Data with fewer than twice that many rows cannot give both parts the minimum:
-each part then needs ``SMALL_DATA_SHARE`` of the rows, and a warning says the test metrics are
-noisy. A split below the minimum stops on one line naming ``split.test_size``.
+Test gets ``split.test_size`` of the clients (rounded up), so about that share of the rows (exactly
+it with one training year). Each part must hold at least ``split.min_test_rows`` rows (metrics on a
+handful of test rows mean nothing). Data with fewer than twice that many rows cannot give both
+parts the minimum: each part then needs ``SMALL_DATA_SHARE`` of the rows, and a warning says the
+test metrics are noisy. A split below the minimum stops on one line naming ``split.test_size``.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -33,22 +40,30 @@ SMALL_DATA_SHARE = 0.1
 """Share of the rows each part needs when the data is too small for ``split.min_test_rows`` in both."""
 
 
+def _years(years: Sequence[int]) -> str:
+    return f"year {years[0]}" if len(years) == 1 else f"years {', '.join(map(str, years))}"
+
+
 def training_and_scoring(
-    frame: pd.DataFrame, target: str, target_year: int, scoring_year: int
+    frame: pd.DataFrame, target: str, training_years: Sequence[int], scoring_year: int
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The training rows (``year == target_year``, with target) and the scoring snapshot (no target column)."""
+    """The training rows (``year`` in ``training_years``, with target) and the scoring snapshot (no target column)."""
     for column in ("year", target):
         if column not in frame.columns:
             raise MedcostError(f"feature table: column {column} missing")
-    train = frame.loc[frame["year"] == target_year].reset_index(drop=True)
+    train = frame.loc[frame["year"].isin(list(training_years))].reset_index(drop=True)
     scoring = frame.loc[frame["year"] == scoring_year].drop(columns=[target]).reset_index(drop=True)
-    if train.empty:
-        raise MedcostError(f"feature table: no training rows for year {target_year} (extract.as_of year - 1)")
+    absent = [year for year in training_years if year not in set(train["year"])]
+    if absent:
+        raise MedcostError(
+            f"feature table: no training rows for {_years(absent)} (transform.training_years = "
+            f"{len(training_years)} year(s) before extract.as_of)"
+        )
     if scoring.empty:
         raise MedcostError(f"feature table: no scoring rows for year {scoring_year} (extract.as_of year)")
     missing = int(train[target].isna().sum())
     if missing:
-        raise MedcostError(f"feature table: {missing} training row(s) of year {target_year} have no {target}")
+        raise MedcostError(f"feature table: {missing} training row(s) of {_years(training_years)} have no {target}")
     if (train[target] < 0).any():
         raise MedcostError(f"feature table: {int((train[target] < 0).sum())} training row(s) have a negative {target}")
     return train, scoring
@@ -150,34 +165,61 @@ def split_train_test(
     tail: float,
     *,
     min_test_rows: int,
+    group: Sequence[str] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """A seeded split of ``train_rows`` into (train, test), stratified on the binned target; both sorted by ``key``.
+    """A seeded split of ``train_rows`` into (train, test) by whole clients, stratified on their binned mean
+    target; both sorted by ``key``.
 
-    Each part holds at least ``min_test_rows`` rows (see ``required_rows`` for small data), or a MedcostError
-    names ``split.test_size``.
+    ``group`` names the columns of a client (default: ``key`` without ``year``); all rows of a
+    client land in the same part. Each part holds at least ``min_test_rows`` rows (see
+    ``required_rows`` for small data), or a MedcostError names ``split.test_size``.
     """
     ordered = train_rows.sort_values(key, kind="stable").reset_index(drop=True)
-    n_test = check_part_sizes(len(ordered), test_size, min_test_rows)
-    labels = target_strata(ordered[target], bins, tail)
-    # a stratified split needs at least one row per stratum on each side: fewer bins if the data is small
-    while len(np.unique(labels)) > min(n_test, len(ordered) - n_test) and bins > 1:
+    check_part_sizes(len(ordered), test_size, min_test_rows)
+    columns = [c for c in key if c != "year"] if group is None else list(group)
+    codes = ordered.groupby(columns, sort=True, dropna=False).ngroup().to_numpy()
+    clients = int(codes.max()) + 1 if len(codes) else 0
+    # a client's mean target over its rows (with one training year: its one row's target, exactly)
+    means = np.bincount(codes, weights=ordered[target].to_numpy(dtype="float64")) / np.bincount(codes)
+    n_test = test_rows(clients, test_size)
+    labels = target_strata(means, bins, tail)
+    # a stratified split needs at least one client per stratum on each side: fewer bins if the data is small
+    while len(np.unique(labels)) > min(n_test, clients - n_test) and bins > 1:
         bins = max(1, bins // 2)
-        labels = target_strata(ordered[target], bins, tail if bins > 1 else 0.0)
+        labels = target_strata(means, bins, tail if bins > 1 else 0.0)
         log.warning("split: too few rows for the requested strata; using %d bins", bins)
-    if n_test < 1 or len(ordered) - n_test < 1 or len(np.unique(labels)) > min(n_test, len(ordered) - n_test):
+    if n_test < 1 or clients - n_test < 1 or len(np.unique(labels)) > min(n_test, clients - n_test):
         raise MedcostError(f"split: {len(ordered)} training rows are too few for split.test_size = {test_size}")
-    train_idx, test_idx = train_test_split(
-        np.arange(len(ordered)), test_size=n_test, random_state=seed, shuffle=True, stratify=labels
+    _, test_clients = train_test_split(
+        np.arange(clients), test_size=n_test, random_state=seed, shuffle=True, stratify=labels
     )
-    train = ordered.iloc[np.sort(train_idx)].reset_index(drop=True)
-    test = ordered.iloc[np.sort(test_idx)].reset_index(drop=True)
+    in_test = np.isin(codes, test_clients)
+    train = ordered.loc[~in_test].reset_index(drop=True)
+    test = ordered.loc[in_test].reset_index(drop=True)
+    _check_whole_clients(len(train), len(test), test_size, min_test_rows)
     log.info(
-        "split: %d train rows, %d test rows, %d strata; mean %s %.0f (train) / %.0f (test)",
+        "split: %d train rows, %d test rows (%d of %d clients, grouped by %s), %d strata; mean %s %.0f (train) / "
+        "%.0f (test)",
         len(train),
         len(test),
+        n_test,
+        clients,
+        ", ".join(columns),
         len(np.unique(labels)),
         target,
         train[target].mean(),
         test[target].mean(),
     )
     return train, test
+
+
+def _check_whole_clients(train: int, test: int, test_size: float, min_test_rows: int) -> None:
+    """The parts of whole clients (whose rows need not be ``test_size`` of them exactly) still hold the minimum."""
+    rows, needed = train + test, required_rows(train + test, min_test_rows)
+    for part, n, change in (("test", test, "raise"), ("train", train, "lower")):
+        if n < needed:
+            raise MedcostError(
+                f"split.test_size = {test_size:g} leaves {n} of {rows} training rows in {part} (whole clients, each "
+                f"with all its years), fewer than the {needed} each part needs: {change} split.test_size a little "
+                f"(or lower split.min_test_rows)"
+            )

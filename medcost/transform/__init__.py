@@ -1,8 +1,8 @@
-"""The transform stage: point-in-time client features (the training year with its target, and the scoring snapshot)."""
+"""The transform stage: point-in-time client features (training years with their targets, and the scoring snapshot)."""
 
 from medcost.transform.duck import duckdb_feature_table, duckdb_features
-from medcost.transform.engine import feature_table, write_feature_table
-from medcost.transform.features import build_feature_table, client_features
+from medcost.transform.engine import feature_table, transform_summary, write_feature_table
+from medcost.transform.features import build_feature_table, client_features, snapshot_cutoffs
 from medcost.transform.spark import spark_feature_table, spark_features
 from medcost.transform.sql import Cutoff, feature_sql
 
@@ -14,7 +14,9 @@ __all__ = [
     "duckdb_features",
     "feature_sql",
     "feature_table",
+    "snapshot_cutoffs",
     "spark_feature_table",
     "spark_features",
+    "transform_summary",
     "write_feature_table",
 ]

@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from medcost.core.params import DuckDBParams, TransformParams
-from medcost.transform.features import CLAIM_COLUMNS, check_rows, client_columns, snapshot_cutoffs
+from medcost.transform.features import CLAIM_COLUMNS, check_rows, client_columns, snapshot_cutoffs, warn_short_history
 from medcost.transform.result import check_parquet, to_frame, warn_unknown_categories, write_batches
-from medcost.transform.sql import Cutoff, feature_sql, unknown_categories_sql
+from medcost.transform.sql import Cutoff, feature_sql, first_paid_sql, unknown_categories_sql
 
 if TYPE_CHECKING:
     import duckdb
@@ -57,32 +57,40 @@ BATCH_ROWS = 131_072
 @contextmanager
 def _result(
     clients: Path, claims: Path, cutoffs: Sequence[Cutoff], cfg: TransformParams
-) -> Iterator[pa.RecordBatchReader]:
-    """The feature rows of ``cutoffs``, sorted by year and client, as a stream of Arrow batches."""
+) -> Iterator[tuple[pa.RecordBatchReader, dt.date | None]]:
+    """The feature rows of ``cutoffs``, sorted by year and client, as a stream of Arrow batches; the first paid date."""
     con = connect(cfg.duckdb)
     try:
         _parquet_view(con, "clients", Path(clients), client_columns(cfg))
         _parquet_view(con, "claims", Path(claims), CLAIM_COLUMNS)
+        first = con.execute(first_paid_sql()).fetchone()
+        first_paid = first[0] if first is not None else None
+        warn_short_history(first_paid, cutoffs, cfg)
         warn_unknown_categories(con.execute(unknown_categories_sql(cfg, cutoffs)).fetchall(), cutoffs)
-        yield con.sql(feature_sql(cfg, cutoffs)).to_arrow_reader(BATCH_ROWS)
+        yield con.sql(feature_sql(cfg, cutoffs)).to_arrow_reader(BATCH_ROWS), first_paid
     finally:
         con.close()
 
 
 def duckdb_features(clients: Path, claims: Path, cutoffs: Sequence[Cutoff], cfg: TransformParams) -> pd.DataFrame:
     """The feature rows of ``cutoffs`` from the Parquet files ``clients`` and ``claims``, sorted by year and client."""
-    with _result(clients, claims, cutoffs, cfg) as batches:
+    with _result(clients, claims, cutoffs, cfg) as (batches, _):
         return to_frame(batches.read_all())
 
 
 def duckdb_feature_table(clients: Path, claims: Path, as_of: dt.date, cfg: TransformParams) -> pd.DataFrame:
     """Training rows and scoring snapshot, as :func:`medcost.transform.features.build_feature_table`, by DuckDB."""
-    table = duckdb_features(clients, claims, snapshot_cutoffs(as_of), cfg)
-    check_rows(table["year"].value_counts().to_dict(), table.shape[1], as_of)
+    cutoffs = snapshot_cutoffs(as_of, cfg.training_years)
+    table = duckdb_features(clients, claims, cutoffs, cfg)
+    check_rows(table["year"].value_counts().to_dict(), table.shape[1], cutoffs)
     return table
 
 
-def write_duckdb_feature_table(clients: Path, claims: Path, as_of: dt.date, cfg: TransformParams, out: Path) -> None:
-    """The feature table of :func:`duckdb_feature_table` written to ``out`` batch by batch, atomically."""
-    with _result(clients, claims, snapshot_cutoffs(as_of), cfg) as batches:
-        write_batches(batches, as_of, out)
+def write_duckdb_feature_table(
+    clients: Path, claims: Path, as_of: dt.date, cfg: TransformParams, out: Path
+) -> tuple[dict[int, int], dt.date | None]:
+    """The feature table of :func:`duckdb_feature_table` written to ``out`` batch by batch, atomically;
+    the rows per year and the first paid date of the claims."""
+    cutoffs = snapshot_cutoffs(as_of, cfg.training_years)
+    with _result(clients, claims, cutoffs, cfg) as (batches, first_paid):
+        return write_batches(batches, cutoffs, out), first_paid

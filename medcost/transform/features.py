@@ -1,9 +1,11 @@
 """Point-in-time features: one row per client enrolled on a cutoff date (1 January).
 
 For a cutoff year Y, features use only claims serviced and paid before 1 January Y; the
-target is the client's total claims serviced in Y. The training rows use the last
-complete year (``as_of`` year - 1); the scoring snapshot is the same features one year
-later (cutoff ``as_of``), without a target: the population the champion predicts next.
+target is the client's total claims serviced in Y and paid by its end (as known on 1 January
+Y + 1, so an older year's target does not hold late payments the last year's cannot). The training rows use the last
+``transform.training_years`` complete years (``as_of`` year - 1 and the years before it, one
+cutoff each); the scoring snapshot is the same features at cutoff ``as_of``, without a target:
+the population the champion predicts next.
 
 Missing values, documented once here:
 - categorical columns are trimmed and lower-cased; missing stays missing;
@@ -18,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -48,25 +50,69 @@ def require(present: Iterable[str], table: str, columns: Iterable[str]) -> None:
         raise MedcostError(f"{table}: column(s) {', '.join(missing)} missing (needed by transform params)")
 
 
-def snapshot_cutoffs(as_of: dt.date) -> list[Cutoff]:
-    """The training cutoff (a year before ``as_of``, with the target up to ``as_of``) and the scoring one."""
-    return [Cutoff(as_of.replace(year=as_of.year - 1), target_end=as_of), Cutoff(as_of)]
+def snapshot_cutoffs(as_of: dt.date, training_years: int = 1) -> list[Cutoff]:
+    """The training cutoffs, oldest first (1 January of each of the ``training_years`` years before ``as_of``,
+    each with its year's target), then the scoring one (``as_of``, no target)."""
+    days = [as_of.replace(year=as_of.year - back) for back in range(training_years, 0, -1)]
+    return [*(Cutoff(day, target_end=day.replace(year=day.year + 1)) for day in days), Cutoff(as_of)]
 
 
-def check_rows(rows: Mapping[int, int], columns: int, as_of: dt.date) -> None:
+def _years(years: Sequence[int]) -> str:
+    return f"year {years[0]}" if len(years) == 1 else f"years {', '.join(map(str, years))}"
+
+
+def check_rows(rows: Mapping[int, int], columns: int, cutoffs: Sequence[Cutoff]) -> None:
     """Raise if a cutoff has no client (``rows``: feature rows per year); log the table's size."""
-    train, score = snapshot_cutoffs(as_of)
-    for cutoff, role in ((train, "the training cutoff"), (score, "the scoring cutoff")):
+    *training, score = cutoffs
+    training_role = "the training cutoff" if len(training) == 1 else "a training cutoff"
+    for cutoff, role in [*((c, training_role) for c in training), (score, "the scoring cutoff")]:
         if rows.get(cutoff.on.year, 0) == 0:
             raise MedcostError(f"transform: no client was enrolled on {cutoff.on} ({role})")
+    years = [c.on.year for c in training]
     log.info(
-        "features: %d training rows (year %d), %d scoring rows (year %d), %d columns",
-        rows[train.on.year],
-        train.on.year,
+        "features: %d training rows (%s), %d scoring rows (year %d), %d columns",
+        sum(rows[y] for y in years),
+        _years(years),
         rows[score.on.year],
         score.on.year,
         columns,
     )
+
+
+def history_years(first_paid: dt.date | None, cutoffs: Sequence[Cutoff], lookback_years: int) -> dict[int, int]:
+    """The years of claims history each cutoff has (at most ``lookback_years``), from the data: the claims are
+    complete from the year of the first paid claim on (a claim is paid on or after its service date)."""
+    start = first_paid.year if first_paid is not None else max(c.on.year for c in cutoffs)
+    return {c.on.year: max(0, min(lookback_years, c.on.year - start)) for c in cutoffs}
+
+
+def short_history(history: Mapping[int, int], cutoffs: Sequence[Cutoff], lookback_years: int) -> list[int]:
+    """The training cutoffs' years (those with a target) with less than ``lookback_years`` of ``history``."""
+    return [c.on.year for c in cutoffs if c.target_end is not None and history[c.on.year] < lookback_years]
+
+
+def warn_short_history(first_paid: dt.date | None, cutoffs: Sequence[Cutoff], cfg: TransformParams) -> None:
+    """One warning line naming the training years whose claims history is shorter than ``transform.lookback_years``.
+
+    Their oldest history years hold no claims while the scoring snapshot's hold some, so drift
+    would flag those features later without saying why.
+    """
+    history = history_years(first_paid, cutoffs, cfg.lookback_years)
+    short = short_history(history, cutoffs, cfg.lookback_years)
+    if short:
+        scoring = "".join(f" (scoring {c.on.year}: {history[c.on.year]})" for c in cutoffs if c.target_end is None)
+        log.warning(
+            "transform: the claims start in %s (the first paid claim), so training %s %s %s of "
+            "transform.lookback_years = %d years of claims history%s: the older cost_prev* are 0 for every client "
+            "there, and drift will flag them; lower transform.lookback_years or transform.training_years, or use a "
+            "source with older claims",
+            first_paid.year if first_paid is not None else "no year (there are none)",
+            _years(short),
+            "has" if len(short) == 1 else "have",
+            ", ".join(str(history[y]) for y in short),
+            cfg.lookback_years,
+            scoring,
+        )
 
 
 def _years_between(start: pd.Series, end: pd.Timestamp) -> pd.Series:
@@ -94,7 +140,7 @@ def client_features(
 ) -> pd.DataFrame:
     """Features for every client enrolled on ``cutoff``, from data known before it.
 
-    With ``target_end``, adds the target: total claims serviced in [cutoff, target_end).
+    With ``target_end``, adds the target: total claims serviced in [cutoff, target_end) and paid before target_end.
     Inputs are not modified.
     """
     require(clients.columns, "clients", client_columns(cfg))
@@ -132,8 +178,10 @@ def client_features(
     out[columns] = out[columns].fillna(0.0)
 
     if target_end is not None:
-        service = pd.to_datetime(claims["service_date"])
-        in_target = (service >= cut) & (service < pd.Timestamp(target_end))
+        service, end = pd.to_datetime(claims["service_date"]), pd.Timestamp(target_end)
+        # as known at the end of the target year, whatever the extract holds beyond it (later payments):
+        # every stacked year's target is the same quantity as the last one's, and as next year's cost_prev1
+        in_target = (service >= cut) & (service < end) & (pd.to_datetime(claims["paid_date"]) < end)
         totals = claims.loc[in_target].groupby("client_id")["amount"].sum()
         out[cfg.target] = out["client_id"].map(totals).fillna(0.0).astype("float64")
     else:
@@ -184,8 +232,17 @@ def _claim_history(claims: pd.DataFrame, cut: pd.Timestamp, cfg: TransformParams
 def build_feature_table(
     clients: pd.DataFrame, claims: pd.DataFrame, as_of: dt.date, cfg: TransformParams
 ) -> pd.DataFrame:
-    """Training rows (year = as_of.year - 1, with target) and the scoring snapshot (year = as_of.year, no target)."""
-    parts = [client_features(clients, claims, c.on, cfg, target_end=c.target_end) for c in snapshot_cutoffs(as_of)]
+    """The training rows (one cutoff per year of ``transform.training_years`` before as_of, with target) and
+    the scoring snapshot (year = as_of.year, no target), sorted by year and client."""
+    cutoffs = snapshot_cutoffs(as_of, cfg.training_years)
+    warn_short_history(first_paid(claims), cutoffs, cfg)
+    parts = [client_features(clients, claims, c.on, cfg, target_end=c.target_end) for c in cutoffs]
     table = pd.concat(parts, ignore_index=True)
-    check_rows(table["year"].value_counts().to_dict(), table.shape[1], as_of)
+    check_rows(table["year"].value_counts().to_dict(), table.shape[1], cutoffs)
     return table
+
+
+def first_paid(claims: pd.DataFrame) -> dt.date | None:
+    """The first paid date of ``claims`` (None without one): the claims history starts in its year."""
+    first = pd.to_datetime(claims["paid_date"]).min()
+    return None if pd.isna(first) else first.date()

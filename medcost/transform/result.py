@@ -8,7 +8,6 @@ pandas frame have the same columns, types and nullability.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -66,8 +65,8 @@ def to_frame(table: pa.Table) -> pd.DataFrame:
     return table.cast(plain_schema(table.schema)).to_pandas(self_destruct=True, split_blocks=True)
 
 
-def write_batches(batches: pa.RecordBatchReader, as_of: dt.date, out: Path) -> None:
-    """The feature rows of ``batches`` written to ``out`` batch by batch, atomically, after the row check.
+def write_batches(batches: pa.RecordBatchReader, cutoffs: Sequence[Cutoff], out: Path) -> dict[int, int]:
+    """The feature rows of ``batches`` written to ``out`` batch by batch, atomically, after the row check; rows per year.
 
     The file reads back (``pandas.read_parquet``) as the pandas engine's does: the same
     columns, dtypes and rows; only one batch at a time passes through memory.
@@ -83,4 +82,5 @@ def write_batches(batches: pa.RecordBatchReader, as_of: dt.date, out: Path) -> N
                 writer.write_batch(batch.cast(schema))
                 counts = pc.value_counts(batch.column("year")).to_pylist()
                 rows.update({item["values"]: item["counts"] for item in counts})
-        check_rows(rows, len(schema), as_of)
+        check_rows(rows, len(schema), cutoffs)
+    return dict(rows)

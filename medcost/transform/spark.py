@@ -25,9 +25,9 @@ import pandas as pd
 
 from medcost.core.errors import MedcostError, summarise
 from medcost.core.params import SparkParams, TransformParams
-from medcost.transform.features import CLAIM_COLUMNS, check_rows, client_columns, snapshot_cutoffs
+from medcost.transform.features import CLAIM_COLUMNS, check_rows, client_columns, snapshot_cutoffs, warn_short_history
 from medcost.transform.result import check_parquet, to_frame, warn_unknown_categories, write_batches
-from medcost.transform.sql import Cutoff, feature_sql, unknown_categories_sql
+from medcost.transform.sql import Cutoff, feature_sql, first_paid_sql, unknown_categories_sql
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -130,30 +130,41 @@ def _spark_errors(driver_log: Path) -> Iterator[None]:
         raise MedcostError(f"transform (spark): {summarise(exc)} (Spark's log: {driver_log})") from None
 
 
-def _result(clients: Path, claims: Path, cutoffs: Sequence[Cutoff], cfg: TransformParams) -> pa.Table:
-    """The feature rows of ``cutoffs``, sorted by year and client, collected from Spark as one Arrow table."""
+def _result(
+    clients: Path, claims: Path, cutoffs: Sequence[Cutoff], cfg: TransformParams
+) -> tuple[pa.Table, dt.date | None]:
+    """The feature rows of ``cutoffs``, sorted by year and client, collected from Spark as one Arrow table; the
+    first paid date."""
     check_parquet(Path(clients), "clients", client_columns(cfg))  # before Spark starts: a missing file fails fast
     check_parquet(Path(claims), "claims", CLAIM_COLUMNS)
     with spark_session(cfg.spark) as session:
         for name, path in (("clients", clients), ("claims", claims)):
             session.read.parquet(str(Path(path).resolve())).createOrReplaceTempView(name)
+        first_paid = session.sql(first_paid_sql()).collect()[0][0]
+        warn_short_history(first_paid, cutoffs, cfg)
         rows = session.sql(unknown_categories_sql(cfg, cutoffs, dialect="spark")).collect()
         warn_unknown_categories([(r[0], r[1], r[2]) for r in rows], cutoffs)
-        return session.sql(feature_sql(cfg, cutoffs, dialect="spark")).toArrow()
+        return session.sql(feature_sql(cfg, cutoffs, dialect="spark")).toArrow(), first_paid
 
 
 def spark_features(clients: Path, claims: Path, cutoffs: Sequence[Cutoff], cfg: TransformParams) -> pd.DataFrame:
     """The feature rows of ``cutoffs`` from the Parquet files ``clients`` and ``claims``, by Spark."""
-    return to_frame(_result(clients, claims, cutoffs, cfg))
+    return to_frame(_result(clients, claims, cutoffs, cfg)[0])
 
 
 def spark_feature_table(clients: Path, claims: Path, as_of: dt.date, cfg: TransformParams) -> pd.DataFrame:
     """Training rows and scoring snapshot, as :func:`medcost.transform.features.build_feature_table`, by Spark."""
-    table = spark_features(clients, claims, snapshot_cutoffs(as_of), cfg)
-    check_rows(table["year"].value_counts().to_dict(), table.shape[1], as_of)
+    cutoffs = snapshot_cutoffs(as_of, cfg.training_years)
+    table = spark_features(clients, claims, cutoffs, cfg)
+    check_rows(table["year"].value_counts().to_dict(), table.shape[1], cutoffs)
     return table
 
 
-def write_spark_feature_table(clients: Path, claims: Path, as_of: dt.date, cfg: TransformParams, out: Path) -> None:
-    """The feature table of :func:`spark_feature_table` written to ``out`` atomically."""
-    write_batches(_result(clients, claims, snapshot_cutoffs(as_of), cfg).to_reader(BATCH_ROWS), as_of, out)
+def write_spark_feature_table(
+    clients: Path, claims: Path, as_of: dt.date, cfg: TransformParams, out: Path
+) -> tuple[dict[int, int], dt.date | None]:
+    """The feature table of :func:`spark_feature_table` written to ``out`` atomically; the rows per year and the
+    first paid date."""
+    cutoffs = snapshot_cutoffs(as_of, cfg.training_years)
+    result, first_paid = _result(clients, claims, cutoffs, cfg)
+    return write_batches(result.to_reader(BATCH_ROWS), cutoffs, out), first_paid

@@ -148,7 +148,8 @@ class _Render:
         for name in cfg.claim_categories:
             out.append(f"{total(f'{last_year} AND {category} = {self.d.text(name)}')} AS {q(f'cost_prev1_{name}')}")
         if cutoff.target_end is not None:
-            target = f"c.service_date >= {_date(cutoff.on)} AND c.service_date < {_date(cutoff.target_end)}"
+            end = _date(cutoff.target_end)  # serviced in the target year and paid by its end: as known then
+            target = f"c.service_date >= {_date(cutoff.on)} AND c.service_date < {end} AND c.paid_date < {end}"
             out.append(f"{total(target)} AS {q(cfg.target)}")
         return out
 
@@ -205,3 +206,8 @@ def unknown_categories_sql(
         for c in cutoffs
     ]
     return "\nUNION ALL\n".join(parts)
+
+
+def first_paid_sql(claims: str = "claims") -> str:
+    """The first paid date of the claims (one row, one column): the claims history starts in its year."""
+    return f"SELECT min(c.paid_date) AS first_paid FROM {claims} AS c"

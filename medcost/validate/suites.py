@@ -223,7 +223,7 @@ def features_suite(
     clients: int | None = None,
     target_quantiles: Mapping[float, float] | None = None,
 ) -> ExpectationSuite:
-    """The feature table: ``rows`` as the load receipt says, at most two rows per extracted client.
+    """The feature table: ``rows`` as the load receipt says, at most one row per cutoff and extracted client.
 
     ``target_quantiles`` (the observed quantiles of the training target) go into the quantile
     bounds' failure messages beside the param that set them.
@@ -234,19 +234,22 @@ def features_suite(
     kinds = feature_kinds(transform)
     _require("validate.value_sets", cfg.value_sets, transform.categorical)
     target = transform.target
-    training, scoring = extract.target_year, extract.scoring_year
+    years, scoring = extract.training_years(transform.training_years), extract.scoring_year
+    training, many = years[-1], len(years) > 1  # one training year: the expectations as they always were
     out = _schema("features", kinds, cfg, rows, strict_not_null=transform.key, skip_null_rate=[target])
     if clients is not None:
         out.append(
             expect.ExpectTableRowCountToBeBetween(
-                min_value=1, max_value=2 * int(clients), notes="one training and one scoring row per client at most"
+                min_value=1,
+                max_value=(len(years) + 1) * int(clients),
+                notes=f"{len(years) if many else 'one'} training and one scoring row per client at most",
             )
         )
     out += [
         expect.ExpectCompoundColumnsToBeUnique(column_list=list(transform.key)),
-        expect.ExpectColumnValuesToBeInSet(column="year", value_set=[training, scoring]),
+        expect.ExpectColumnValuesToBeInSet(column="year", value_set=[*years, scoring]),
         expect.ExpectColumnValuesToBeBetween(
-            column=CUTOFF_COLUMN, min_value=dt.datetime(training, 1, 1), max_value=dt.datetime(scoring, 1, 1)
+            column=CUTOFF_COLUMN, min_value=dt.datetime(years[0], 1, 1), max_value=dt.datetime(scoring, 1, 1)
         ),
         expect.ExpectColumnValuesToBeBetween(column="age", min_value=cfg.age[0], max_value=cfg.age[1]),
         expect.ExpectColumnValuesToBeBetween(column="tenure_years", min_value=0.0),
@@ -270,7 +273,9 @@ def features_suite(
     out += [
         expect.ExpectColumnValuesToBeBetween(column=target, min_value=0.0),
         expect.ExpectColumnValuesToNotBeNull(
-            column=target, row_condition=Column("year") == training, notes=f"training rows ({training}) have a target"
+            column=target,
+            row_condition=Column("year").is_in(years) if many else Column("year") == training,
+            notes=f"training rows ({f'{years[0]}-{training}' if many else training}) have a target",
         ),
         expect.ExpectColumnValuesToBeNull(
             column=target,

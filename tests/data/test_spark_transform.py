@@ -49,17 +49,23 @@ def assert_same_table(spark: pd.DataFrame, duck: pd.DataFrame) -> None:
 
 
 @pytest.mark.spark
-def test_spark_gives_duckdbs_feature_table_on_demo_data(small_source, params, cfg, tmp_path):
-    """The stage's file by Spark reads back as DuckDB's: every column, its dtype and every row, in order."""
+@pytest.mark.parametrize("training_years", [1, 2])
+def test_spark_gives_duckdbs_feature_table_on_demo_data(small_source, params, cfg, tmp_path, training_years):
+    """The stage's file by Spark reads back as DuckDB's: every column, its dtype and every row, in order (and the
+    same summary: rows per year, first paid date), with one training year or several."""
     run_extract(small_source["url"], params, tmp_path)
     as_of = section(params, "extract", ExtractParams).as_of
+    cfg = cfg.model_copy(update={"training_years": training_years})
     clients, claims = tmp_path / "clients.parquet", tmp_path / "claims.parquet"
-    files = {}
+    files, summaries = {}, {}
     for engine in ("duckdb", "spark"):
         files[engine] = tmp_path / f"features-{engine}.parquet"
-        write_feature_table(clients, claims, as_of, cfg.model_copy(update={"engine": engine}), files[engine])
+        summaries[engine] = write_feature_table(
+            clients, claims, as_of, cfg.model_copy(update={"engine": engine}), files[engine]
+        )
+    assert summaries["spark"] == summaries["duckdb"]
     duck, spark = pd.read_parquet(files["duckdb"]), pd.read_parquet(files["spark"])
-    assert len(duck) > 1000 and set(duck["year"]) == {as_of.year - 1, as_of.year}
+    assert len(duck) > 1000 and set(duck["year"]) == set(range(as_of.year - training_years, as_of.year + 1))
     assert_same_table(spark, duck)
     assert (spark["cost_prev1"] > 0).any() and spark[cfg.target].notna().any()  # not a table of zeros and nulls
     # the in-memory result is the same table, and both files have the same Arrow schema

@@ -19,6 +19,7 @@ BUILT = (  # outputs of extract and the stages after it, up to validate
     "data/raw/claims.parquet",
     "metrics/extract.json",
     "data/interim/client_features.parquet",
+    "metrics/transform.json",
     "data/staging/client_features/_delta_log",
     "data/staging/client_features.receipt.json",
     "data/lakehouse/client_features/_delta_log",

@@ -38,7 +38,8 @@ def small_features(
     table = build_feature_table(
         pd.read_parquet(raw / "clients.parquet"), pd.read_parquet(raw / "claims.parquet"), extract.as_of, transform
     )
-    rows, scoring = training_and_scoring(table, transform.target, extract.target_year, extract.scoring_year)
+    years = extract.training_years(transform.training_years)
+    rows, scoring = training_and_scoring(table, transform.target, years, extract.scoring_year)
     train, test = split_train_test(
         rows,
         transform.target,

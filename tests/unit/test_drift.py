@@ -26,7 +26,7 @@ from medcost.drift import (
     psi_categorical,
     psi_numeric,
     quantile_edges,
-    snapshot_gap,
+    snapshot_gaps,
     std_shift,
     write_report,
 )
@@ -290,7 +290,7 @@ def test_calendar_features_are_compared_after_advancing_the_reference():
     """Ten years later, `a` (an age) is 10 higher for everyone: that is time passing, not drift."""
     train, test = synthetic(1500, 1, year=2015), synthetic(500, 2, year=2015)
     scoring = synthetic(1500, 3, shift=1.0, year=2025).drop(columns=["y"])
-    assert snapshot_gap(train, scoring) == 10
+    assert (snapshot_gaps(train, scoring) == 10).all()
     before = train.copy()
     advanced = advance_calendar(train, ["a"], 10)
     pd.testing.assert_frame_equal(train, before)
@@ -304,13 +304,40 @@ def test_calendar_features_are_compared_after_advancing_the_reference():
     assert result.verdict == DriftVerdict(passed=False, failed=["prediction_drift"])
 
 
+def test_several_training_years_are_each_advanced_by_their_own_gap():
+    """Training years 2023-2025 against the 2026 snapshot: the same cohort, `a` (an age) one higher each year.
+
+    Advanced by one common gap, the older rows would look younger than the snapshot; each row is
+    advanced by its own (3, 2, 1 years), so the reference matches the snapshot again.
+    """
+    base = synthetic(1500, 1)
+    train = pd.concat([base.assign(year=y, a=base["a"] + (y - 2023)) for y in (2023, 2024, 2025)], ignore_index=True)
+    scoring = synthetic(1500, 1, year=2026).drop(columns=["y"]).assign(a=base["a"] + 3)
+    gaps = snapshot_gaps(train, scoring)
+    assert gaps.tolist() == [3] * 1500 + [2] * 1500 + [1] * 1500
+    cfg = DriftParams(**{**CFG.model_dump(), "calendar_features": ["a"]})
+    result, _ = drift_report(
+        train, synthetic(500, 2), scoring, SPEC, (predictions(train), predictions(scoring)), "tree", cfg
+    )
+    assert result.reference_advanced == {"a": [3, 2, 1]}
+    # the advanced rows are the snapshot's values, up to the last bit ((a + 1) + 2 need not be a + 3)
+    assert result.features["a"].psi == pytest.approx(0.0, abs=1e-3)
+    assert result.features["a"].std_shift == pytest.approx(0.0, abs=1e-9)
+    one, _ = drift_report(
+        train, synthetic(500, 2), scoring, SPEC, (predictions(train), predictions(scoring)), "tree", CFG
+    )
+    assert one.reference_advanced == {} and (one.features["a"].std_shift or 0) > 0.15  # unadvanced: 2 years younger
+
+
 def test_calendar_features_need_one_year_per_side_and_must_be_numeric():
     train, scoring = synthetic(50, 1), synthetic(50, 2)
     with pytest.raises(MedcostError, match="reference data lacks the column 'year'"):
-        snapshot_gap(train.drop(columns=["year"]), scoring)
+        snapshot_gaps(train.drop(columns=["year"]), scoring)
+    with pytest.raises(MedcostError, match="reference data has 1 rows without 'year'"):
+        snapshot_gaps(train.assign(year=train["year"].where(train.index > 0)), scoring)
     scoring.loc[0, "year"] = 2030
     with pytest.raises(MedcostError, match="current data has 2 distinct 'year' values"):
-        snapshot_gap(train, scoring)
+        snapshot_gaps(train, scoring)
     cfg = DriftParams(**{**CFG.model_dump(), "calendar_features": ["c"]})
     with pytest.raises(MedcostError, match="drift.calendar_features: c not among the numeric features"):
         drift_report(train, train, train, SPEC, (predictions(train), predictions(train)), "tree", cfg)

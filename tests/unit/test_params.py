@@ -90,6 +90,11 @@ def test_unknown_key_is_a_typo_and_names_the_near_miss(params):
             "validate_metrics.models: xgboost is not a trained model (tree, linear)",
         ),
         (lambda p: p["split"].update(seeds=1), "unknown key split.seeds (did you mean seed?): edit the split section"),
+        (
+            lambda p: p["transform"].update(training_years=3),  # 3 + 3 years of claims, 5 extracted
+            "extract.history_years = 5 is shorter than transform.lookback_years + transform.training_years = 6: "
+            "the training cutoff 2023 needs claims from 2020 (set extract.history_years to at least 6)",
+        ),
     ],
 )
 def test_the_whole_file_is_checked_across_sections(params, change, message):
@@ -135,6 +140,8 @@ def test_derived_years(params):
     cfg = section(params, "extract", ExtractParams)
     assert (cfg.target_year, cfg.scoring_year) == (cfg.as_of.year - 1, cfg.as_of.year)
     assert cfg.history_start.year == cfg.as_of.year - cfg.history_years
+    assert cfg.training_years(1) == [cfg.target_year] and cfg.training_years(3) == [2023, 2024, 2025]
+    assert section(params, "transform", TransformParams).training_years == 1  # the default: one cutoff, as before
 
 
 def set_with_dvc(tmp_path, *overrides: str) -> tuple[str, str]:

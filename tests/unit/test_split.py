@@ -80,14 +80,14 @@ def test_tiny_data_uses_fewer_bins_or_fails_on_one_line():
 def test_training_and_scoring_rows():
     train_rows = heavy_tailed(5)
     scoring_rows = train_rows.assign(year=2026, target_cost=np.nan)
-    rows, scoring = training_and_scoring(pd.concat([scoring_rows, train_rows]), "target_cost", 2025, 2026)
+    rows, scoring = training_and_scoring(pd.concat([scoring_rows, train_rows]), "target_cost", [2025], 2026)
     assert len(rows) == 5 and (rows["year"] == 2025).all()
     assert len(scoring) == 5 and "target_cost" not in scoring.columns
     broken = pd.concat([train_rows.assign(target_cost=np.nan), scoring_rows])
     with pytest.raises(MedcostError, match="5 training row.*no target_cost"):
-        training_and_scoring(broken, "target_cost", 2025, 2026)
+        training_and_scoring(broken, "target_cost", [2025], 2026)
     with pytest.raises(MedcostError, match="no scoring rows for year 2026"):
-        training_and_scoring(train_rows, "target_cost", 2025, 2026)
+        training_and_scoring(train_rows, "target_cost", [2025], 2026)
 
 
 def split_with(frame: pd.DataFrame, test_size: float, min_test_rows: int = 1000) -> tuple[pd.DataFrame, pd.DataFrame]:

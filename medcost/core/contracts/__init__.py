@@ -20,6 +20,7 @@ from medcost.core.contracts.data import (
     SuiteResult,
     TableExtract,
     TableFingerprint,
+    TransformSummary,
     ValidationMeta,
     ValidationReport,
 )
@@ -76,6 +77,7 @@ __all__ = [
     "SuiteResult",
     "TableExtract",
     "TrainScores",
+    "TransformSummary",
     "ValidationMeta",
     "ValidationReport",
     "VerdictFlags",

@@ -1,4 +1,4 @@
-"""Contracts of the data stages: extract's metrics, the load and published receipts, validate's report, split's rows."""
+"""Contracts of the data stages: extract's and transform's metrics, the receipts, validate's report, split's rows."""
 
 from __future__ import annotations
 
@@ -24,6 +24,17 @@ class ExtractMetrics(Contract):
     as_of: str
     history_start: str
     tables: dict[str, TableExtract]
+
+
+class TransformSummary(Contract):
+    """metrics/transform.json: the cutoffs transform built, their rows and the claims history each had."""
+
+    training_years: list[int]  # transform.training_years cutoffs, oldest first
+    scoring_year: int
+    rows: dict[str, int]  # year -> feature rows
+    first_paid: str | None  # the first paid claim (ISO date): the claims history starts in its year
+    history_years: dict[str, int]  # year -> years of claims history the cutoff had (at most transform.lookback_years)
+    short_history: list[int]  # training years with less than transform.lookback_years of history (a warning too)
 
 
 # ------------------------------------------------------------------ load -> validate; validate -> split, predict

@@ -144,7 +144,8 @@ class DriftSummary(Contract):
     verdict: DriftVerdict
     model: str
     rows: dict[str, int]
-    reference_advanced: dict[str, int]  # calendar feature -> years the reference was advanced
+    # calendar feature -> years the reference was advanced (several training years: each one's gap, oldest first)
+    reference_advanced: dict[str, int | list[int]]
     features: dict[str, FeatureDrift]
     multivariate_drift: dict[str, Number]
     prediction_drift: dict[str, Number]
