@@ -2,7 +2,7 @@
 
 One query gives the whole feature table (every cutoff, every column, in its final order): the
 demographics of the clients enrolled on each cutoff and their point-in-time claim aggregates,
-as conditional aggregates (``sum(CASE WHEN ... THEN amount ELSE 0 END)``) over one scan of
+as conditional aggregates (``sum(CASE WHEN ... THEN amount ELSE 0 END)``, amounts in exact cents) over one scan of
 the claims per cutoff. It uses only SQL that DuckDB and Spark SQL both run (no FILTER, QUALIFY
 or ``::`` casts); the few spellings that differ (identifier quotes, a difference of dates in
 days, string literals, a regular-expression replace) are the :data:`DIALECTS` mapping. DuckDB
@@ -138,7 +138,9 @@ class _Render:
         known = f"c.paid_date < {_date(cutoff.on)}"
         lag = f"{cutoff.on.year} - year(c.service_date)"
 
-        def total(condition: str, value: str = "c.amount") -> str:
+        # Amounts are summed as exact cents (DECIMAL): a sum of doubles depends on the order the
+        # engine's threads add them in, which changed the last bit of a feature from run to run.
+        def total(condition: str, value: str = "CAST(c.amount AS DECIMAL(18, 2))") -> str:
             return f"coalesce(sum(CASE WHEN {condition} THEN {value} ELSE 0 END), 0)"
 
         out = [f"{total(f'{known} AND {lag} = {k}')} AS {q(f'cost_prev{k}')}" for k in range(1, cfg.lookback_years + 1)]
