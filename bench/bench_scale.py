@@ -112,31 +112,33 @@ def bulk_export(db: str, url: str, work: Path, env: dict[str, str]) -> dict[str,
     return row
 
 
-def postgres_database(clients: int) -> str:
-    """A fresh PostgreSQL database for this size; its URL."""
+def postgres_database(clients: int, fresh: bool = True) -> str:
+    """The PostgreSQL database for this size (dropped and created again when ``fresh``); its URL."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
     name = f"medcost_bench_{clients}"
-    engine = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
+    if fresh:
+        engine = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        engine.dispose()
     return make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
 
 
-def run(clients: int, db: str, work: Path, source: Path | None = None) -> dict[str, Any]:
+def run(clients: int, db: str, work: Path, source: Path | None = None, reuse: bool = False) -> dict[str, Any]:
     scratch_copy(work)
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}", "CI": "1"}
     env.pop("MEDCOST_SOURCE_URL", None)
-    url = f"sqlite:///{work / 'data/source/demo.db'}" if db == "sqlite" else postgres_database(clients)
+    url = f"sqlite:///{work / 'data/source/demo.db'}" if db == "sqlite" else postgres_database(clients, not reuse)
     if db != "sqlite":
         env["MEDCOST_SOURCE_URL"] = url
     python = sys.executable
-    if source is not None:  # a demo database generated earlier at this size (bench_generate times the generator)
-        (work / "data/source").mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, work / "data/source/demo.db")
+    if source is not None or reuse:  # a demo database generated earlier at this size (bench_generate times that)
+        if source is not None:
+            (work / "data/source").mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, work / "data/source/demo.db")
         generate: dict[str, Any] = {"reused": True, "exit_code": 0}
     else:
         generate = timed(
@@ -175,13 +177,20 @@ def main() -> None:
     parser.add_argument(
         "--source", type=Path, help="SQLite only: copy this demo database (of --clients) instead of generating"
     )
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="PostgreSQL only: the database medcost_bench_<clients> was generated earlier",
+    )
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="medcost-scale-"))
     work.mkdir(parents=True, exist_ok=True)
     try:
         if args.source is not None and args.db != "sqlite":
             parser.error("--source: only with --db sqlite")
-        result = run(args.clients, args.db, work, args.source)
+        if args.reuse and args.db != "postgresql":
+            parser.error("--reuse: only with --db postgresql (SQLite: --source)")
+        result = run(args.clients, args.db, work, args.source, args.reuse)
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
