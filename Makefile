@@ -19,7 +19,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 PORT ?=
 BASE ?= main
 
-.PHONY: fresh-lock setup setup-spark data run pages test test-fast lint format lock bench bench-scale bench-repro bench-transform clean-data help serve rollback registry mlflow-ui report exps
+.PHONY: fresh-lock setup setup-spark data run pages test test-fast lint format lock bench bench-scale bench-repro bench-transform clean-data help serve rollback registry mlflow-ui report exps as-of
 
 help:
 	@echo "make setup     create .venv with Python 3.11.5+ or 3.12 (found on PATH, or PYTHON=/path/to/python) and install requirements.txt"
@@ -37,6 +37,7 @@ help:
 	@echo "make mlflow-ui the MLflow UI on http://127.0.0.1:<port> (PORT=, else MEDCOST_MLFLOW_PORT, else 5000), on the runs"
 	@echo "make report    report.md: test scores, params, metrics and plots of the workspace against BASE (default main);"
 	@echo "               in a browser: dvc plots diff BASE (offline template in .dvc/plots/offline.html)"
+	@echo "make as-of     move extract.as_of in params.yaml to the latest 1 January (TODAY=YYYY-MM-DD, default today)"
 	@echo "make exps      every DVC experiment: its changed params and both models' test R² and RMSE (< 160 columns)"
 	@echo "make lock      recompile requirements.txt from requirements.in"
 	@echo "make fresh-lock dvc.lock and tracked metrics as a fresh clone's make run writes them (commit first)"
@@ -113,6 +114,11 @@ report: setup
 
 exps: setup
 	@$(PY) -m medcost.report.exps
+
+# The scheduled retraining's first step (.github/workflows/retrain.yaml); TODAY is read from the
+# environment (make puts command-line variables there), never pasted into the command.
+as-of: setup
+	@$(PY) -m medcost.report.as_of --today "$$TODAY"
 
 bench: setup
 	$(PY) bench/bench_generate.py --clients 1000000 5000000

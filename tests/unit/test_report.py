@@ -17,6 +17,7 @@ from medcost.core.errors import MedcostError
 from medcost.report import is_volatile, metrics_table, params_table, parse_scores, score_table
 from medcost.report.report import check_revision, file_at, untracked
 from medcost.report.scores import covered_keys, from_evaluation, rows_note
+from tests.workflow_support import linted_workflow, step_index
 
 ROOT = Path(__file__).resolve().parents[2]
 DVC = Path(sys.executable).with_name("dvc")
@@ -274,31 +275,16 @@ def test_predicted_vs_actual_has_the_diagonal_and_revisions_as_rings_of_two_size
 
 
 def test_the_cml_workflow_is_valid_compares_with_the_base_branch_and_keeps_the_report():
-    import yaml
-
-    workflow = ROOT / ".github/workflows/cml.yaml"
-    lint = subprocess.run(
-        [
-            str(Path(sys.executable).with_name("check-jsonschema")),
-            "--builtin-schema",
-            "vendor.github-workflows",
-            str(workflow),
-        ],
-        capture_output=True,
-        text=True,
-    )
-    assert lint.returncode == 0, lint.stdout + lint.stderr
-    spec = yaml.safe_load(workflow.read_text())
-    assert "pull_request" in spec[True]  # YAML 1.1 reads the key `on` as True
+    spec = linted_workflow("cml.yaml")
+    assert "pull_request" in spec["on"]
     assert spec["permissions"]["pull-requests"] == "write"
     steps = spec["jobs"]["report"]["steps"]
     assert any(step.get("with", {}).get("python-version") == "3.11" for step in steps)
-    checkout = next(step for step in steps if step.get("uses", "").startswith("actions/checkout@"))
+    checkout = steps[step_index(steps, uses="actions/checkout@")]
     assert checkout["with"]["fetch-depth"] == 0  # the base revision's metrics and plot data are read from git
-    runs = [step.get("run", "") for step in steps]
-    report = next(i for i, run in enumerate(runs) if run.startswith("make report"))
-    assert runs[report] == "make report BASE=origin/${{ github.base_ref }}"
-    assert next(i for i, run in enumerate(runs) if run.startswith("make run")) < report
-    comment = next(i for i, run in enumerate(runs) if "cml comment create --publish report.md" in run)
-    artifact = next(i for i, step in enumerate(steps) if step.get("uses", "").startswith("actions/upload-artifact@"))
+    report = step_index(steps, run="make report")
+    assert steps[report]["run"] == "make report BASE=origin/${{ github.base_ref }}"
+    assert step_index(steps, run="make run") < report
+    comment = step_index(steps, run="cml comment create --publish report.md")
+    artifact = step_index(steps, uses="actions/upload-artifact@")
     assert report < artifact < comment and "report.md" in steps[artifact]["with"]["path"]
