@@ -15,8 +15,10 @@ git clone -q "$root" "$tmp/repo"
 ln -s "$(readlink -f "$root/.venv")" "$tmp/repo/.venv"
 # no MLFLOW_TRACKING_URI, no MEDCOST_SOURCE_URL: the embedded registry and demo source, as a newcomer has them
 (cd "$tmp/repo" && env -u MLFLOW_TRACKING_URI -u MEDCOST_SOURCE_URL make run && .venv/bin/dvc push -q)
-changed=$(git -C "$tmp/repo" status --porcelain --untracked-files=no | cut -c4-)
+# tracked files the run changed, and new ones it made that git does not ignore (a new stage's metrics)
+changed=$(git -C "$tmp/repo" status --porcelain --untracked-files=all | cut -c4-)
 for path in $changed; do
+    mkdir -p "$(dirname "$root/$path")"
     cp "$tmp/repo/$path" "$root/$path"
 done
-echo "fresh-lock: changed by a fresh clone's run: ${changed:-nothing}"
+echo "fresh-lock: changed or made by a fresh clone's run (git add the new ones): ${changed:-nothing}"
