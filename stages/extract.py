@@ -40,7 +40,7 @@ def main(params: dict[str, Any], args: argparse.Namespace) -> None:
         totals = {
             name: table.rows for name, table in expected.tables.items()
         }  # the fingerprint's counts: the bars' ends
-        tables = extract_tables(engine, queries, bind, cfg.chunk_rows, raw_dir, totals)
+        tables = extract_tables(engine, queries, bind, cfg.chunk_rows, raw_dir, totals, cfg.reader)
         # one more scan by SQL (cheaper than the extract): the rows read are the fingerprinted ones
         fingerprints = {name: Path(spec.fingerprint) for name, spec in cfg.tables.items()}
         require_unchanged(expected, source_fingerprint(engine, url, fingerprints, bind), catalog.source_fingerprint)
