@@ -2,6 +2,7 @@
 
 from medcost.extract.convert import ARROW_TYPES, arrow_schema, convert_array, convert_column
 from medcost.extract.fingerprint import (
+    fingerprint_meanwhile,
     require_same_identity,
     require_unchanged,
     source_fingerprint,
@@ -23,6 +24,7 @@ __all__ = [
     "driver_uri",
     "extract_table",
     "extract_tables",
+    "fingerprint_meanwhile",
     "literal_query",
     "read_query",
     "require_same_identity",
