@@ -85,7 +85,8 @@ def run(url: str, db: str, work: Path, readers: list[str], baseline: str | None,
                     row["same_tables"] = same_tables(first, kept) or "equal"
                     shutil.rmtree(kept)
             runs[name].append(row)
-            print(f"{name:<20} {row['seconds']:>8.1f} s {row['peak_mb'] or 0:>8.1f} MB", flush=True)
+            failed = f"  failed (exit {row['exit_code']}): {row.get('error')}" if row["exit_code"] else ""
+            print(f"{name:<20} {row['seconds']:>8.1f} s {row['peak_mb'] or 0:>8.1f} MB{failed}", flush=True)
     result["runs"] = runs
     export = statistics.median(r["seconds"] for r in runs["bulk export"])
     result["median"] = {

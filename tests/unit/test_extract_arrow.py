@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+from sqlalchemy import text
 from sqlalchemy.dialects.postgresql.base import PGDialect
 from sqlalchemy.dialects.sqlite.base import SQLiteDialect
 from sqlalchemy.engine import URL, make_url
@@ -27,8 +28,9 @@ from medcost.extract import (
     literal_query,
     why_not_arrow,
 )
+from medcost.extract.readers import sqlite_rows
 from tests.conftest import fresh_database, require_mariadb, require_postgres
-from tests.unit.test_extract import copy_source, run_extract
+from tests.unit.test_extract import ROOT, copy_source, run_extract
 
 TEST_DB = "medcost_i13_extract"
 BIND = {"as_of": dt.date(2026, 1, 1), "history_start": dt.date(2021, 1, 1)}
@@ -190,3 +192,15 @@ def test_connectorx_gets_only_date_and_number_literals():
         "SELECT a FROM t WHERE d < '2026-01-01' AND n > 5 AND s LIKE 'a%'"
     )
     assert literal_query(sql, {"as_of": "2026-01-01'; DROP TABLE t; --", "n": 5}) is None  # text: SQLAlchemy binds it
+
+
+def test_adbc_sqlite_computes_the_fingerprint_sqlalchemy_does(small_source, params):
+    """The fingerprint runs on ADBC's newer SQLite where it can: the same row as Python's SQLite gives."""
+    cfg = section(params, "extract", ExtractParams)
+    engine = connect(small_source["url"])
+    for spec in cfg.tables.values():
+        sql = (ROOT / spec.fingerprint).read_text()
+        with engine.connect() as conn:
+            expected = [dict(row) for row in conn.execute(text(sql), BIND).mappings().all()]
+        assert sqlite_rows(engine.url, sql, BIND) == expected
+    engine.dispose()
