@@ -2,9 +2,11 @@
 
     make bench-scale CLIENTS=1000000                  # SQLite (the demo source)
     make bench-scale CLIENTS=1000000 DB=postgresql    # PostgreSQL at MEDCOST_BENCH_PG_URL
+    python bench/bench_scale.py --source /work/scale/demo-1000000.db  # reuse a generated SQLite source
 
 In a scratch copy of the repository (``--work``, default a temporary folder, removed unless
-``--keep``) it generates the demo source at ``--clients``, then runs each stage of dvc.yaml in
+``--keep``) it generates the demo source at ``--clients`` (or copies the SQLite file ``--source``
+and the ``truth-*.parquet`` beside it, and counts its clients), then runs each stage of dvc.yaml in
 order as ``/usr/bin/time -v python -m stages.<name>`` (as ``dvc repro`` runs it: a fresh
 process, imports included) and, in the same run, the database's own bulk export of the claims
 table (``sqlite3 -csv``, or ``COPY ... TO STDOUT`` through psql) for the extract to be compared
@@ -127,6 +129,21 @@ def postgres_database(clients: int, fresh: bool = True) -> str:
     return make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
 
 
+def copy_source(source: Path, work: Path) -> tuple[int, dict[str, Any]]:
+    """Copy an existing SQLite demo source (and its truth file, if beside it) into ``work``; its clients and the copy's timing."""
+    import sqlite3
+
+    target = work / "data/source/demo.db"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    row = timed(["cp", str(source), str(target)], work, dict(os.environ))
+    truth = source.with_name(source.name.replace("demo", "truth", 1)).with_suffix(".parquet")
+    if truth != source and truth.exists():
+        shutil.copy2(truth, work / "data/source/truth.parquet")
+    with sqlite3.connect(f"file:{target}?mode=ro", uri=True) as conn:
+        clients = int(conn.execute("SELECT COUNT(*) FROM clients").fetchone()[0])
+    return clients, row
+
+
 def run(clients: int, db: str, work: Path, source: Path | None = None, reuse: bool = False) -> dict[str, Any]:
     scratch_copy(work)
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}", "CI": "1"}
@@ -135,11 +152,10 @@ def run(clients: int, db: str, work: Path, source: Path | None = None, reuse: bo
     if db != "sqlite":
         env["MEDCOST_SOURCE_URL"] = url
     python = sys.executable
-    if source is not None or reuse:  # a demo database generated earlier at this size (bench_generate times that)
-        if source is not None:
-            (work / "data/source").mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source, work / "data/source/demo.db")
-        generate: dict[str, Any] = {"reused": True, "exit_code": 0}
+    if source is not None:
+        clients, generate = copy_source(source, work)
+    elif reuse:  # a PostgreSQL source generated earlier at this size (bench_generate times the generator)
+        generate = {"reused": True, "exit_code": 0}
     else:
         generate = timed(
             [python, "-m", "medcost.demo_data", "--url", url, "--clients", str(clients), "--no-progress"], work, env
@@ -148,7 +164,7 @@ def run(clients: int, db: str, work: Path, source: Path | None = None, reuse: bo
         "machine": f"{platform.machine()} {os.cpu_count()} cores, {os.sysconf('SC_PHYS_PAGES') * os.sysconf('SC_PAGE_SIZE') / 2**30:.0f} GiB",
         "database": db,
         "clients": clients,
-        "generate": generate,
+        ("copy_source" if source else "generate"): generate,
         "stages": {},
     }
     if generate["exit_code"] != 0:
@@ -162,10 +178,16 @@ def run(clients: int, db: str, work: Path, source: Path | None = None, reuse: bo
     extract = result["stages"].get("extract", {})
     if extract.get("exit_code") == 0 and extract["seconds"] > 0:
         result["extract_speed_vs_bulk_export"] = round(result["bulk_export_claims"]["seconds"] / extract["seconds"], 3)
-    metrics = work / "metrics/extract.json"
-    if metrics.exists():
-        result["rows"] = {t: v["rows"] for t, v in json.loads(metrics.read_text())["tables"].items()}
+    result.update(extract_rows(work))
     return result
+
+
+def extract_rows(work: Path) -> dict[str, Any]:
+    """``{"rows": {table: rows}}`` from the copy's metrics/extract.json, or nothing before an extract."""
+    metrics = work / "metrics/extract.json"
+    if not metrics.exists():
+        return {}
+    return {"rows": {t: v["rows"] for t, v in json.loads(metrics.read_text())["tables"].items()}}
 
 
 def main() -> None:
@@ -174,20 +196,18 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--work", type=Path, help="scratch folder (default: a new temporary folder)")
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
-    parser.add_argument(
-        "--source", type=Path, help="SQLite only: copy this demo database (of --clients) instead of generating"
-    )
+    parser.add_argument("--source", type=Path, help="an existing SQLite demo source to copy instead of generating one")
     parser.add_argument(
         "--reuse",
         action="store_true",
         help="PostgreSQL only: the database medcost_bench_<clients> was generated earlier",
     )
     args = parser.parse_args()
+    if args.source and args.db != "sqlite":
+        parser.error("--source is a SQLite file: use it with --db sqlite")
     work = args.work or Path(tempfile.mkdtemp(prefix="medcost-scale-"))
     work.mkdir(parents=True, exist_ok=True)
     try:
-        if args.source is not None and args.db != "sqlite":
-            parser.error("--source: only with --db sqlite")
         if args.reuse and args.db != "postgresql":
             parser.error("--reuse: only with --db postgresql (SQLite: --source)")
         result = run(args.clients, args.db, work, args.source, args.reuse)
@@ -195,7 +215,7 @@ def main() -> None:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"scale-{args.db}-{args.clients}.json"
+    out = RESULTS / f"scale-{args.db}-{result['clients']}.json"
     out.write_text(json.dumps(result, indent=2) + "\n")
     export = result.get("bulk_export_claims", {})
     print(f"{'bulk export':<18} {export.get('seconds', 0):>9.1f} s {export.get('peak_mb') or 0:>9.1f} MB  ({out})")

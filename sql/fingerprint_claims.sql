@@ -19,5 +19,4 @@ SELECT
     CAST(MIN(ROUND(amount * 100)) AS DECIMAL(18, 0)) AS amount_cents_min,
     CAST(MAX(ROUND(amount * 100)) AS DECIMAL(18, 0)) AS amount_cents_max
 FROM claims
-WHERE paid_date >= :history_start
-  AND paid_date < :as_of
+WHERE NOT (paid_date < :history_start OR paid_date >= :as_of)

@@ -15,10 +15,10 @@ from medcost.core.params_check import check_params
 from medcost.extract import (
     connect,
     extract_tables,
+    fingerprint_meanwhile,
     read_query,
     require_same_identity,
     require_unchanged,
-    source_fingerprint,
     source_url,
 )
 
@@ -36,14 +36,15 @@ def main(params: dict[str, Any], args: argparse.Namespace) -> None:
     require_same_identity(expected, url, catalog.source_fingerprint)
     engine = connect(url)
     bind = {"as_of": cfg.as_of, "history_start": cfg.history_start}
+    fingerprints = {name: Path(spec.fingerprint) for name, spec in cfg.tables.items()}
     with atomic_path(catalog.raw) as raw_dir:
         totals = {
             name: table.rows for name, table in expected.tables.items()
         }  # the fingerprint's counts: the bars' ends
-        tables = extract_tables(engine, queries, bind, cfg.chunk_rows, raw_dir, totals)
-        # one more scan by SQL (cheaper than the extract): the rows read are the fingerprinted ones
-        fingerprints = {name: Path(spec.fingerprint) for name, spec in cfg.tables.items()}
-        require_unchanged(expected, source_fingerprint(engine, url, fingerprints, bind), catalog.source_fingerprint)
+        # one more scan by SQL, run by the database while the rows are read: the rows read are the fingerprinted ones
+        rescan = fingerprint_meanwhile(engine, url, fingerprints, bind)
+        tables = extract_tables(engine, queries, bind, cfg.chunk_rows, raw_dir, totals, cfg.reader)
+        require_unchanged(expected, rescan(), catalog.source_fingerprint)
     write_contract(
         catalog.extract_metrics,
         ExtractMetrics(

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_URL = os.environ.get("MEDCOST_TEST_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
+MYSQL_URL = "mysql+pymysql://root@127.0.0.1:3306"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -86,6 +87,31 @@ def require_pyspark() -> None:
 def pytest_runtest_setup(item: pytest.Item) -> None:
     if item.get_closest_marker("spark"):
         require_pyspark()
+
+
+def require_mariadb() -> str:
+    """The test MariaDB server's URL (no database); skip when it is not reachable."""
+    from sqlalchemy import create_engine
+
+    try:
+        create_engine(f"{MYSQL_URL}/").connect().close()
+    except Exception as exc:  # any driver error means: no server to test against
+        pytest.skip(f"MariaDB at {MYSQL_URL} not reachable: {str(exc).splitlines()[0]}")
+    return MYSQL_URL
+
+
+def fresh_database(server: str, name: str) -> str:
+    """The server's database ``name``, dropped and created empty (a test's own database); its URL."""
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+            conn.execute(text(f"CREATE DATABASE {name}"))
+    finally:
+        admin.dispose()
+    return f"{server.rsplit('/', 1)[0]}/{name}"
 
 
 # --------------------------------------------------------------------------- registry fixtures

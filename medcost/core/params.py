@@ -60,6 +60,9 @@ class ExtractParams(Section):
     as_of: dt.date
     history_years: int = Field(ge=1, le=50)
     chunk_rows: int = Field(ge=100, le=10_000_000)
+    # auto: the source's Arrow reader where there is one (SQLite, PostgreSQL, MySQL/MariaDB), else SQLAlchemy;
+    # arrow: an Arrow reader or an error; sqlalchemy: SQLAlchemy only (the reference path)
+    reader: Literal["auto", "arrow", "sqlalchemy"] = "auto"
     tables: dict[str, TableSpec]
 
     @field_validator("as_of")

@@ -1,23 +1,31 @@
 """The extract stage: bound SQL queries on the source database, streamed to typed Parquet files."""
 
-from medcost.extract.convert import ARROW_TYPES, arrow_schema, convert_column
+from medcost.extract.convert import ARROW_TYPES, arrow_schema, convert_array, convert_column
 from medcost.extract.fingerprint import (
+    fingerprint_meanwhile,
     require_same_identity,
     require_unchanged,
     source_fingerprint,
     table_fingerprint,
 )
+from medcost.extract.readers import bound_query, driver_uri, literal_query, why_not_arrow
 from medcost.extract.source import SOURCE_URL_ENV, connect, source_url
-from medcost.extract.stream import extract_table, extract_tables, read_query, stream_query
+from medcost.extract.stream import choose_reader, extract_table, extract_tables, read_query, stream_query
 
 __all__ = [
     "ARROW_TYPES",
     "SOURCE_URL_ENV",
     "arrow_schema",
+    "bound_query",
+    "choose_reader",
     "connect",
+    "convert_array",
     "convert_column",
+    "driver_uri",
     "extract_table",
     "extract_tables",
+    "fingerprint_meanwhile",
+    "literal_query",
     "read_query",
     "require_same_identity",
     "require_unchanged",
@@ -25,4 +33,5 @@ __all__ = [
     "source_url",
     "stream_query",
     "table_fingerprint",
+    "why_not_arrow",
 ]

@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from medcost.core.errors import MedcostError
 
@@ -97,6 +98,58 @@ def convert_column(table: str, column: str, kind: str, values: pd.Series) -> pa.
         except (pa.ArrowTypeError, pa.ArrowInvalid):  # numbers among the strings: keep their text
             return pa.array(values.map(str, na_action="ignore"), type=pa.string(), from_pandas=True)
     raise MedcostError(f"{table}.{column}: unknown column type {kind!r}")
+
+
+def convert_array(table: str, column: str, kind: str, values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """Convert one column of an Arrow reader's batch to its declared type, equal to :func:`convert_column`'s result.
+
+    Arrow types that convert exactly (integers, doubles, decimals, dates, booleans, text) take
+    Arrow casts; anything else (mixed or unusual driver types, a value that does not convert)
+    goes through :func:`convert_column`, so the values and error messages are the same.
+    """
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if isinstance(values.type, pa.ExtensionType):  # PostgreSQL numeric: text in an opaque extension type
+        values = values.storage
+    target = ARROW_TYPES.get(kind)
+    if target is not None and values.null_count == len(values):
+        return pa.nulls(len(values), target)
+    try:
+        fast = _cast(kind, values)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        fast = None  # a value the cast refuses: convert_column names it
+    if fast is not None:
+        return fast
+    return convert_column(table, column, kind, values.to_pandas(date_as_object=True))
+
+
+def _cast(kind: str, values: pa.Array) -> pa.Array | None:
+    # None: no exact Arrow cast from this type; casts are safe (they raise on lost precision)
+    t = values.type
+    numeric = pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t)
+    if kind == "int" and (pa.types.is_integer(t) or pa.types.is_float64(t)):
+        return pc.cast(values, pa.int64())
+    if kind == "float" and (numeric or pa.types.is_string(t) or pa.types.is_large_string(t)):
+        if pa.types.is_float32(t):  # MySQL FLOAT: the decimal text the server shows, as the SQL path reads it
+            values = pc.cast(values, pa.string())
+        numbers = pc.cast(values, pa.float64())
+        if pa.types.is_floating(t) and not pa.types.is_float32(t):
+            return pc.if_else(pc.is_nan(numbers), pa.scalar(None, pa.float64()), numbers)  # NaN is missing
+        return None if pc.any(pc.is_nan(numbers)).as_py() else numbers  # 'NaN' text is not a number here
+    if kind == "bool" and pa.types.is_boolean(t):
+        return values
+    if kind == "bool" and pa.types.is_integer(t):
+        bounds = pc.min_max(values).as_py()  # nulls skipped
+        if bounds["min"] < 0 or bounds["max"] > 1:
+            return None
+        return pc.not_equal(values, pa.scalar(0, t))
+    if kind == "date" and (pa.types.is_date(t) or pa.types.is_string(t) or pa.types.is_large_string(t)):
+        return pc.cast(values, pa.date32())
+    if kind == "date" and pa.types.is_timestamp(t) and t.tz is None:
+        return pc.cast(pc.floor_temporal(values, unit="day"), pa.date32())
+    if kind == "str" and (pa.types.is_string(t) or pa.types.is_large_string(t)):
+        return pc.cast(values, pa.string())
+    return None
 
 
 def _as_number(value: Any) -> Any:

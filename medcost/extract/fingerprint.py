@@ -13,19 +13,21 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import URL, Engine
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from medcost.core.contracts import SourceFingerprint, TableFingerprint
 from medcost.core.errors import MedcostError, summarise
 from medcost.core.progress import steps
 from medcost.core.secrets import mask_url
+from medcost.extract.readers import sqlite_rows, why_not_arrow
 from medcost.extract.stream import read_query
 
 log = logging.getLogger(__name__)
@@ -54,14 +56,45 @@ def source_fingerprint(
     return SourceFingerprint(dialect=engine.dialect.name, identity=source_identity(url), tables=tables)
 
 
+def fingerprint_meanwhile(
+    engine: Engine, url: str, queries: Mapping[str, str | Path], bind: Mapping[str, Any]
+) -> Callable[[], SourceFingerprint]:
+    """Start :func:`source_fingerprint` in a background thread; the returned call waits for it (or re-raises its error).
+
+    extract rescans the source while it reads it (the database does the scan, on another core)
+    rather than after: either way the scan is of the source as it stands during the extract. The
+    thread is a daemon, so an extract that fails does not wait for the scan to end.
+    """
+    outcome: dict[str, Any] = {}
+
+    def scan() -> None:
+        try:
+            outcome["fingerprint"] = source_fingerprint(engine, url, queries, bind)
+        except BaseException as exc:  # handed to the caller's thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=scan, name="source-fingerprint", daemon=True)
+    thread.start()
+
+    def result() -> SourceFingerprint:
+        thread.join()
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["fingerprint"]
+
+    return result
+
+
 def table_fingerprint(engine: Engine, table: str, path: str | Path, bind: Mapping[str, Any]) -> TableFingerprint:
     """One table's row count and signature: the single row the SQL file ``path`` returns."""
     sql = read_query(path)
-    try:
-        with engine.connect() as conn:
-            result = conn.execute(text(sql), dict(bind)).mappings().all()
-    except (DBAPIError, SQLAlchemyError) as exc:
-        raise MedcostError(f"{table}: fingerprint query {path} failed: {summarise(exc)}") from None
+    result = _sqlite_result(engine.url, sql, bind)
+    if result is None:
+        try:
+            with engine.connect() as conn:
+                result = [dict(row) for row in conn.execute(text(sql), dict(bind)).mappings().all()]
+        except (DBAPIError, SQLAlchemyError) as exc:
+            raise MedcostError(f"{table}: fingerprint query {path} failed: {summarise(exc)}") from None
     if len(result) != 1:
         raise MedcostError(f"{table}: fingerprint query {path} returned {len(result)} rows, expected exactly 1")
     row = {str(k).lower(): stable_value(v) for k, v in result[0].items()}
@@ -71,6 +104,18 @@ def table_fingerprint(engine: Engine, table: str, path: str | Path, bind: Mappin
         raise MedcostError(f"{table}: fingerprint query {path} must return a column `{ROWS}` = COUNT(*) ({shown})")
     log.info("%s: %d rows, %d signature columns", table, rows, len(row))
     return TableFingerprint(rows=rows, signature=row)
+
+
+def _sqlite_result(url: URL, sql: str, bind: Mapping[str, Any]) -> list[dict[str, Any]] | None:
+    # SQLite through ADBC's newer, faster engine where it is installed; None: run it through SQLAlchemy
+    # (also when ADBC fails, so that a broken query is named as SQLAlchemy's driver names it)
+    if url.get_backend_name() != "sqlite" or why_not_arrow(url) is not None:
+        return None
+    try:
+        return list(sqlite_rows(url, sql, bind))
+    except Exception as exc:  # any driver error: SQLAlchemy's run gives the message
+        log.debug("fingerprint through ADBC failed (%s); running it through SQLAlchemy", summarise(exc))
+        return None
 
 
 def stable_value(value: Any) -> Value:

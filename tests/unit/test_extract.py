@@ -22,11 +22,17 @@ from medcost.extract import arrow_schema, connect, convert_column, extract_table
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run_extract(url: str, params: dict, out_dir: Path, chunk_rows: int | None = None) -> dict[str, TableExtract]:
+def run_extract(
+    url: str, params: dict, out_dir: Path, chunk_rows: int | None = None, reader: str = "auto"
+) -> dict[str, TableExtract]:
     cfg = section(params, "extract", ExtractParams)
     queries = {n: ((ROOT / s.query).read_text(), s.columns) for n, s in cfg.tables.items()}
     bind = {"as_of": cfg.as_of, "history_start": cfg.history_start}
-    return extract_tables(connect(url), queries, bind, chunk_rows or cfg.chunk_rows, out_dir)
+    engine = connect(url)
+    try:
+        return extract_tables(engine, queries, bind, chunk_rows or cfg.chunk_rows, out_dir, reader=reader)
+    finally:
+        engine.dispose()
 
 
 def test_extract_writes_declared_schema(small_source, params, tmp_path):
@@ -119,10 +125,11 @@ def copy_source(small_source, tmp_path, *statements: str) -> str:
         ),
     ],
 )
-def test_bad_source_gives_one_line_error_and_no_output(small_source, params, tmp_path, statements, message):
+@pytest.mark.parametrize("reader", ["auto", "sqlalchemy"])
+def test_bad_source_gives_one_line_error_and_no_output(small_source, params, tmp_path, statements, message, reader):
     url = copy_source(small_source, tmp_path, *statements)
     with pytest.raises(MedcostError) as err:
-        run_extract(url, params, tmp_path / "raw")
+        run_extract(url, params, tmp_path / "raw", reader=reader)
     assert message in str(err.value)
     assert "\n" not in str(err.value)
 

@@ -19,10 +19,10 @@ from medcost.core.errors import MedcostError
 from medcost.core.params import ExtractParams, section
 from medcost.demo_data import generate
 from medcost.extract import connect, source_fingerprint
-from tests.conftest import require_postgres
+from tests.conftest import fresh_database as create_database
+from tests.conftest import require_mariadb, require_postgres
 
 ROOT = Path(__file__).resolve().parents[2]
-MYSQL_URL = "mysql+pymysql://root@127.0.0.1:3306"
 TEST_DB = "medcost_fp_test"
 AS_OF, HISTORY_START = dt.date(2026, 1, 1), dt.date(2021, 1, 1)
 
@@ -39,22 +39,7 @@ def fingerprint(url: str, params: dict[str, Any], queries: dict[str, Path] | Non
 
 def fresh_database(server: str) -> str:
     """The server's medcost_fp_test database, dropped and created empty (the test's own database)."""
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {TEST_DB}"))
-            conn.execute(text(f"CREATE DATABASE {TEST_DB}"))
-    finally:
-        admin.dispose()
-    return f"{server.rsplit('/', 1)[0]}/{TEST_DB}"
-
-
-def require_mariadb() -> str:
-    try:
-        create_engine(f"{MYSQL_URL}/").connect().close()
-    except Exception as exc:  # any driver error means: no server to test against
-        pytest.skip(f"MariaDB at {MYSQL_URL} not reachable: {str(exc).splitlines()[0]}")
-    return MYSQL_URL
+    return create_database(server, TEST_DB)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres), "mariadb"])

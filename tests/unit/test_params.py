@@ -35,6 +35,7 @@ def test_repository_params_are_valid(params):
         ("transform", "engine", "polars", "transform.engine = 'polars': Input should be 'duckdb', 'spark' or 'pandas'"),
         ("extract", "as_of", "2026-03-15", "extract.as_of = '2026-03-15': Value error, must be a 1 January"),
         ("extract", "chunk_rows", 10, "extract.chunk_rows = 10: Input should be greater than or equal to 100"),
+        ("extract", "reader", "fast", "extract.reader = 'fast': Input should be 'auto', 'arrow' or 'sqlalchemy'"),
         ("load", "backend", "s3", "load.backend = 's3': Input should be 'deltalake' or 'hopsworks'"),
     ],
 )
