@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from medcost.core.errors import MedcostError
 from medcost.core.features import CUTOFF_COLUMN, FeatureSpec
 from medcost.core.params import TransformParams
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 PANDAS_TYPES: dict[str, str] = {
     "int": "Int64",
@@ -76,13 +80,19 @@ def read_raw(path: str | Path) -> pd.DataFrame:
 
     :func:`medcost.validate.run.raw_batches` types it for validation (:func:`typed_frame`).
     """
-    import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
         table = pq.read_table(path)
     except FileNotFoundError:
         raise MedcostError(f"{path}: not found (run the extract stage first)") from None
+    return arrow_frame(table)
+
+
+def arrow_frame(table: pa.Table) -> pd.DataFrame:
+    """An Arrow table as :func:`read_raw` reads it: nullable integer, boolean and string columns, dates as datetimes."""
+    import pyarrow as pa
+
     nullable = {pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype(), pa.string(): pd.StringDtype()}
     return table.to_pandas(types_mapper=nullable.get, date_as_object=False)
 
