@@ -55,7 +55,7 @@ def main(params: dict[str, Any], args: argparse.Namespace) -> None:
     receipt, features = read_staged(catalog.load_receipt, open_staging(load, catalog.staging))
     previous = read_contract(catalog.published, PublishedSnapshot) if catalog.published.exists() else None
     source = read_contract(catalog.source_fingerprint, SourceFingerprint, made_by="fingerprint").identity
-    con = connect(transform.duckdb)  # the raw extract is validated where it is: DuckDB over its Parquet files
+    con = connect(cfg.duckdb)  # the raw extract is validated where it is: DuckDB over its Parquet files
     try:
         clients, claims = raw_tables(con, extract, catalog.raw_table("clients"), catalog.raw_table("claims"))
         batches = raw_batches(extract, transform, cfg, clients, claims, extracted)
