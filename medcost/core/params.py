@@ -266,6 +266,7 @@ class ValidateParams(Section):
     value_sets: dict[str, list[str]]  # allowed cleaned values of each transform.categorical column
     target: TargetBounds
     examples: int = Field(ge=1, le=20)  # unexpected values shown per failed expectation
+    duckdb: DuckDBParams  # the raw extract is validated in DuckDB, within these resources
 
     @field_validator("null_rates")
     @classmethod

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from medcost.core.params import DuckDBParams, TransformParams
+from medcost.core.duck import connect
+from medcost.core.params import TransformParams
 from medcost.transform.features import CLAIM_COLUMNS, check_rows, client_columns, snapshot_cutoffs, warn_short_history
 from medcost.transform.result import check_parquet, to_frame, warn_unknown_categories, write_batches
 from medcost.transform.sql import Cutoff, feature_sql, first_paid_sql, unknown_categories_sql
@@ -24,24 +25,6 @@ from medcost.transform.sql import Cutoff, feature_sql, first_paid_sql, unknown_c
 if TYPE_CHECKING:
     import duckdb
     import pyarrow as pa
-
-
-def connect(settings: DuckDBParams) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB with the params' memory limit, spill folder and threads."""
-    import duckdb
-
-    # DuckDB makes the spill folder itself, only when it spills, and removes it on close; not its parents
-    Path(settings.temp_directory).parent.mkdir(parents=True, exist_ok=True)
-    # preserve_insertion_order stays on: with it off, DuckDB 2.0.1 returned an ORDER BY result unsorted
-    config: dict[str, str | bool | int | float | list[str]] = {
-        "memory_limit": settings.memory_limit,
-        "temp_directory": settings.temp_directory,
-    }
-    if settings.threads is not None:
-        config["threads"] = settings.threads
-    con = duckdb.connect(":memory:", config=config)
-    con.execute("SET enable_progress_bar = false")  # a stage's output is its log (a session option)
-    return con
 
 
 def _parquet_view(con: duckdb.DuckDBPyConnection, name: str, path: Path, columns: Sequence[str]) -> None:

@@ -1,7 +1,9 @@
 """The validate stage: the data-quality gate, Great Expectations suites on the raw extract and the loaded feature table.
 
-Four suites built from params (:mod:`medcost.validate.suites`) run on typed frames
-(:mod:`medcost.validate.frames`) in one ephemeral context (:mod:`medcost.validate.run`);
+Four suites built from params (:mod:`medcost.validate.suites`) run in one ephemeral context
+(:mod:`medcost.validate.run`): the raw extract where it is, in DuckDB over its Parquet files
+(:mod:`medcost.validate.tables`, :mod:`medcost.validate.engine`), with the results Great
+Expectations' pandas engine gives on the typed frames (:mod:`medcost.validate.frames`);
 the result is a :class:`~medcost.core.contracts.ValidationReport` (metrics/validate.json,
 :mod:`medcost.validate.report`) and Data Docs (:mod:`medcost.validate.docs`).
 great_expectations is imported only when a suite is built or run (:mod:`medcost.validate.gx`).
@@ -16,16 +18,19 @@ from medcost.validate.frames import (
     read_raw,
     typed_frame,
 )
-from medcost.validate.profile import FIRST_RUN_MESSAGE, profile_batch, profile_snapshot
+from medcost.validate.profile import FIRST_RUN_MESSAGE, profile_batch
 from medcost.validate.report import describe_failure, failure_message, log_failures, write_report
-from medcost.validate.run import Batch, features_batch, raw_batches, run_suites
+from medcost.validate.run import Batch, features_batch, raw_batches, raw_tables, run_suites
+from medcost.validate.snapshot import profile_snapshot
 from medcost.validate.suites import claims_clients_suite, claims_suite, clients_suite, features_suite
+from medcost.validate.tables import Table, parquet_table
 
 __all__ = [
     "FIRST_RUN_MESSAGE",
     "PANDAS_TYPES",
     "RELATION_COLUMN",
     "Batch",
+    "Table",
     "build_data_docs",
     "check_data_docs",
     "claims_clients_frame",
@@ -38,9 +43,11 @@ __all__ = [
     "features_batch",
     "features_suite",
     "log_failures",
+    "parquet_table",
     "profile_batch",
     "profile_snapshot",
     "raw_batches",
+    "raw_tables",
     "read_raw",
     "run_suites",
     "typed_frame",

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from medcost.core.errors import MedcostError
 from medcost.core.features import CUTOFF_COLUMN, FeatureSpec
 from medcost.core.params import TransformParams
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 PANDAS_TYPES: dict[str, str] = {
     "int": "Int64",
@@ -30,9 +34,10 @@ def typed_frame(frame: pd.DataFrame, kinds: Mapping[str, str]) -> pd.DataFrame:
 
     Nothing is coerced: a column whose values are not all of the declared kind (text in
     a numeric column, say) keeps its dtype, and the type expectation names it. Columns
-    not in ``kinds`` are left as they are.
+    not in ``kinds`` are left as they are. A column already of its dtype is shared with
+    ``frame``, not copied (the feature table is the stage's largest frame); ``frame`` is not changed.
     """
-    out = frame.copy()
+    out = frame.copy(deep=False)
     for column, kind in kinds.items():
         if column in out.columns:
             out[column] = _as_kind(out[column], kind)
@@ -45,17 +50,17 @@ def _as_kind(values: pd.Series, kind: str) -> pd.Series:
     numeric = pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
     try:
         if inferred == "empty":  # no values at all: nothing to contradict the declared type
-            return values.astype(_EMPTY_TYPES[kind])
+            return values.astype(_EMPTY_TYPES[kind], copy=False)
         if kind == "int" and (numeric or inferred in ("integer", "floating", "mixed-integer-float")):
             present = pd.to_numeric(values.dropna())
             if bool((present == present.round()).all()):
-                return values.astype("Int64")
+                return values.astype("Int64", copy=False)
         elif kind == "float" and (numeric or inferred in ("integer", "floating", "mixed-integer-float", "decimal")):
-            return values.astype("float64")
+            return values.astype("float64", copy=False)
         elif kind == "str" and inferred == "string":
-            return values.astype("string")
+            return values.astype("string", copy=False)
         elif kind == "bool" and (pd.api.types.is_bool_dtype(dtype) or inferred == "boolean"):
-            return values.astype("boolean")
+            return values.astype("boolean", copy=False)
         elif kind == "date" and (
             pd.api.types.is_datetime64_any_dtype(dtype) or inferred in ("date", "datetime", "datetime64")
         ):
@@ -63,7 +68,7 @@ def _as_kind(values: pd.Series, kind: str) -> pd.Series:
                 values = values.dt.tz_convert(None)
             stamps = values.astype("datetime64[ms]")
             try:
-                return stamps.astype("datetime64[ns]")  # Great Expectations compares ns columns vectorised
+                return stamps.astype("datetime64[ns]", copy=False)  # Great Expectations compares ns columns vectorised
             except (OverflowError, ValueError):  # OutOfBoundsDatetime: before 1677, kept in ms
                 return stamps
     except (TypeError, ValueError, OverflowError):
@@ -76,13 +81,19 @@ def read_raw(path: str | Path) -> pd.DataFrame:
 
     :func:`medcost.validate.run.raw_batches` types it for validation (:func:`typed_frame`).
     """
-    import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
         table = pq.read_table(path)
     except FileNotFoundError:
         raise MedcostError(f"{path}: not found (run the extract stage first)") from None
+    return arrow_frame(table)
+
+
+def arrow_frame(table: pa.Table) -> pd.DataFrame:
+    """An Arrow table as :func:`read_raw` reads it: nullable integer, boolean and string columns, dates as datetimes."""
+    import pyarrow as pa
+
     nullable = {pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype(), pa.string(): pd.StringDtype()}
     return table.to_pandas(types_mapper=nullable.get, date_as_object=False)
 

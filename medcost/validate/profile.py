@@ -1,6 +1,7 @@
 """The snapshot profile and its comparison with the last accepted one, as Great Expectations expectations.
 
-A profile (:class:`~medcost.core.contracts.SnapshotProfile`) holds, for the raw extract:
+A profile (:class:`~medcost.core.contracts.SnapshotProfile`, made by
+:func:`~medcost.validate.snapshot.profile_snapshot`) holds, for the raw extract:
 
 * ``clients.rows`` and ``claims.rows.<year>``: row counts, the claims per *paid* year (a paid
   year is final once ``as_of`` has passed it, a service year still grows with late payments),
@@ -22,18 +23,15 @@ from __future__ import annotations
 
 import logging
 
-import numpy as np
 import pandas as pd
 
-from medcost.core.contracts import ProfileMeasure, SnapshotProfile
-from medcost.core.params import ExtractParams, ProfileTolerances, TransformParams
-from medcost.validate.frames import typed_frame
+from medcost.core.contracts import SnapshotProfile
+from medcost.core.params import ProfileTolerances
 from medcost.validate.gx import gx, gxe
 from medcost.validate.run import Batch
 
 log = logging.getLogger(__name__)
 
-QUANTILES = (0.9, 0.99)
 FIRST_RUN_MESSAGE = (
     "no earlier accepted snapshot to compare this one with: the profile checks start with the next snapshot"
 )
@@ -42,50 +40,6 @@ PARAM = {
     "rate": "validate.profile.max_rate_change",
     "amount": "validate.profile.max_amount_change",
 }
-
-
-def _enrolled(clients: pd.DataFrame, year: int) -> pd.Series:
-    start, end = pd.Timestamp(year, 1, 1), pd.Timestamp(year, 12, 31)
-    return (clients["enrolled_from"] <= end) & (clients["enrolled_to"].isna() | (clients["enrolled_to"] >= start))
-
-
-def profile_snapshot(
-    clients: pd.DataFrame, claims: pd.DataFrame, extract: ExtractParams, transform: TransformParams
-) -> SnapshotProfile:
-    """The profile of a raw extract (the frames as extract wrote them)."""
-    clients = typed_frame(clients, extract.tables["clients"].columns)
-    claims = typed_frame(claims, extract.tables["claims"].columns)
-    years = list(range(extract.history_start.year, extract.as_of.year))
-    measures: dict[str, ProfileMeasure] = {}
-
-    def put(name: str, kind: str, value: float) -> None:
-        measures[name] = ProfileMeasure(kind=kind, value=float(value) if np.isfinite(value) else 0.0)
-
-    put("clients.rows", "count", len(clients))
-    paid = claims["paid_date"].dt.year
-    category = claims["category"].astype("string").str.strip().str.lower()
-    for year in years:
-        in_year = claims[paid == year]
-        enrolled = int(_enrolled(clients, year).sum())
-        put(f"claims.rows.{year}", "count", len(in_year))
-        put(f"claims.per_client_year.{year}", "count", len(in_year) / enrolled if enrolled else 0.0)
-        claimants = in_year["client_id"].nunique()
-        put(f"claims.claimant_share.{year}", "rate", claimants / enrolled if enrolled else 0.0)
-        for name in transform.claim_categories:
-            amounts = in_year.loc[category[paid == year] == name, "amount"]
-            put(f"claims.amount.mean.{year}.{name}", "amount", amounts.mean() if len(amounts) else 0.0)
-            for q in QUANTILES:
-                put(f"claims.amount.q{q:g}.{year}.{name}", "amount", amounts.quantile(q) if len(amounts) else 0.0)
-    for flag in transform.flags:
-        put(f"clients.{flag}.rate", "rate", clients[flag].astype("float64").mean())
-    for column in transform.categorical:
-        cleaned = clients[column].astype("string").str.strip().str.lower()
-        for value, share in cleaned.value_counts(normalize=True).sort_index().items():
-            put(f"clients.{column}.share.{value}", "rate", share)
-    for table, frame in (("clients", clients), ("claims", claims)):
-        for column in frame.columns:
-            put(f"{table}.{column}.null_rate", "rate", frame[column].isna().mean() if len(frame) else 0.0)
-    return SnapshotProfile(as_of=extract.as_of.isoformat(), years=years, measures=dict(sorted(measures.items())))
 
 
 def _year_of(name: str) -> int | None:

@@ -13,7 +13,7 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -22,12 +22,15 @@ from medcost.core.errors import summarise
 from medcost.core.params import ExtractParams, TransformParams, ValidateParams
 from medcost.core.progress import steps
 from medcost.validate.docs import build_data_docs
+from medcost.validate.engine import MARK, add_source, placeholder, tables_served
 from medcost.validate.frames import claims_clients_frame, feature_kinds, typed_frame
 from medcost.validate.gx import ephemeral_context, gx
 from medcost.validate.results import meta_problems, suite_result
 from medcost.validate.suites import claims_clients_suite, claims_suite, clients_suite, features_suite
+from medcost.validate.tables import Table, claims_clients_table, parquet_table
 
 if TYPE_CHECKING:
+    import duckdb
     from great_expectations.core.expectation_suite import ExpectationSuite
 
 log = logging.getLogger(__name__)
@@ -38,10 +41,10 @@ RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": 20}
 
 @dataclass(frozen=True)
 class Batch:
-    """One table to validate: its name (also the suite's), its rows and its suite."""
+    """One table to validate: its name (also the suite's), its rows (a frame, or a table in DuckDB) and its suite."""
 
     name: str
-    frame: pd.DataFrame
+    frame: Any  # a pd.DataFrame, or a Table (validated in DuckDB); Any, as callers and tests use either's methods
     suite: ExpectationSuite
 
 
@@ -51,24 +54,41 @@ def _rows(extracted: ExtractMetrics | None, table: str) -> int | None:
     return extracted.tables[table].rows
 
 
+def raw_tables(
+    con: duckdb.DuckDBPyConnection, extract: ExtractParams, clients: str | Path, claims: str | Path
+) -> tuple[Table, Table]:
+    """The raw extract's Parquet files (``clients``, ``claims``) as tables of ``con``, validated where they are."""
+    return (
+        parquet_table(con, "clients", clients, extract.tables["clients"].columns),
+        parquet_table(con, "claims", claims, extract.tables["claims"].columns),
+    )
+
+
 def raw_batches(
     extract: ExtractParams,
     transform: TransformParams,
     cfg: ValidateParams,
-    clients: pd.DataFrame,
-    claims: pd.DataFrame,
+    clients: pd.DataFrame | Table,
+    claims: pd.DataFrame | Table,
     extracted: ExtractMetrics | None = None,
 ) -> list[Batch]:
     """The raw extract's batches: clients, claims and the claims-to-clients relation.
 
+    ``clients`` and ``claims`` are frames as extract wrote them (typed here), or the Parquet files
+    in DuckDB (:func:`medcost.validate.tables.parquet_table`), validated where they are.
     ``extracted`` (metrics/extract.json) gives the row count each table must have (None: not checked).
     """
-    clients = typed_frame(clients, extract.tables["clients"].columns)
-    claims = typed_frame(claims, extract.tables["claims"].columns)
+    relation: pd.DataFrame | Table
+    if isinstance(clients, Table) and isinstance(claims, Table):
+        relation = claims_clients_table(claims, clients)
+    else:
+        clients = typed_frame(clients, extract.tables["clients"].columns)
+        claims = typed_frame(claims, extract.tables["claims"].columns)
+        relation = claims_clients_frame(claims, clients)
     return [
         Batch("clients", clients, clients_suite(extract, transform, cfg, _rows(extracted, "clients"))),
         Batch("claims", claims, claims_suite(extract, transform, cfg, _rows(extracted, "claims"))),
-        Batch("claims_clients", claims_clients_frame(claims, clients), claims_clients_suite()),
+        Batch("claims_clients", relation, claims_clients_suite()),
     ]
 
 
@@ -112,7 +132,7 @@ def run_suites(
     context = ephemeral_context()
     from great_expectations.core.run_identifier import RunIdentifier
 
-    source = context.data_sources.add_pandas("medcost")
+    source = add_source(context, "medcost")
     run_time = run_time or dt.datetime.now(dt.UTC)
     suites: dict[str, SuiteResult] = {}
     problems: list[str] = []
@@ -127,11 +147,20 @@ def run_suites(
         configured = list(suite.expectations)
         expectations += len(configured)
         try:
-            result = validation.run(
-                batch_parameters={"dataframe": batch.frame},
-                result_format=RESULT_FORMAT,
-                run_id=RunIdentifier(run_name=RUN_NAME, run_time=run_time),
-            )
+            data: object = batch.frame
+            served: dict[str, Table] = {}
+            frames: dict[str, Table] = {}
+            if isinstance(batch.frame, Table):  # its metrics are computed in DuckDB: the frame has no rows
+                data = frame = placeholder(batch.frame)
+                frames[frame.attrs[MARK]] = batch.frame  # the batch is made once (here), with its fingerprint
+                with tables_served({}, frames):
+                    served[definition.get_batch(batch_parameters={"dataframe": frame}).id] = batch.frame
+            with tables_served(served, frames):
+                result = validation.run(
+                    batch_parameters={"dataframe": data},
+                    result_format=RESULT_FORMAT,
+                    run_id=RunIdentifier(run_name=RUN_NAME, run_time=run_time),
+                )
         except Exception as exc:  # a bug or an unusable frame: the gate is closed, and says why
             problems.append(f"{batch.name}: the validation did not run ({type(exc).__name__}: {summarise(exc)})")
             suites[batch.name] = suite_result(len(batch.frame), [], len(configured), examples)
