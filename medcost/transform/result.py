@@ -8,15 +8,17 @@ pandas frame have the same columns, types and nullability.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from medcost.core.errors import MedcostError
 from medcost.core.io import atomic_path
-from medcost.transform.features import check_rows, require
+from medcost.core.params import TransformParams
+from medcost.transform.features import check_rows, require, snapshot_cutoffs
 from medcost.transform.sql import Cutoff
 
 if TYPE_CHECKING:
@@ -63,6 +65,20 @@ def plain_schema(schema: pa.Schema) -> pa.Schema:
 def to_frame(table: pa.Table) -> pd.DataFrame:
     """The feature rows as pandas, in the one schema of every engine."""
     return table.cast(plain_schema(table.schema)).to_pandas(self_destruct=True, split_blocks=True)
+
+
+def checked_feature_table(
+    features: Callable[[Path, Path, Sequence[Cutoff], TransformParams], pd.DataFrame],
+    clients: Path,
+    claims: Path,
+    as_of: dt.date,
+    cfg: TransformParams,
+) -> pd.DataFrame:
+    """Training rows and scoring snapshot by an engine's ``features``, after the row check (every engine alike)."""
+    cutoffs = snapshot_cutoffs(as_of, cfg.training_years)
+    table = features(clients, claims, cutoffs, cfg)
+    check_rows(table["year"].value_counts().to_dict(), table.shape[1], cutoffs)
+    return table
 
 
 def write_batches(batches: pa.RecordBatchReader, cutoffs: Sequence[Cutoff], out: Path) -> dict[int, int]:

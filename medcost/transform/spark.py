@@ -25,8 +25,14 @@ import pandas as pd
 
 from medcost.core.errors import MedcostError, summarise
 from medcost.core.params import SparkParams, TransformParams
-from medcost.transform.features import CLAIM_COLUMNS, check_rows, client_columns, snapshot_cutoffs, warn_short_history
-from medcost.transform.result import check_parquet, to_frame, warn_unknown_categories, write_batches
+from medcost.transform.features import CLAIM_COLUMNS, client_columns, snapshot_cutoffs, warn_short_history
+from medcost.transform.result import (
+    check_parquet,
+    checked_feature_table,
+    to_frame,
+    warn_unknown_categories,
+    write_batches,
+)
 from medcost.transform.sql import Cutoff, feature_sql, first_paid_sql, unknown_categories_sql
 
 if TYPE_CHECKING:
@@ -154,10 +160,7 @@ def spark_features(clients: Path, claims: Path, cutoffs: Sequence[Cutoff], cfg: 
 
 def spark_feature_table(clients: Path, claims: Path, as_of: dt.date, cfg: TransformParams) -> pd.DataFrame:
     """Training rows and scoring snapshot, as :func:`medcost.transform.features.build_feature_table`, by Spark."""
-    cutoffs = snapshot_cutoffs(as_of, cfg.training_years)
-    table = spark_features(clients, claims, cutoffs, cfg)
-    check_rows(table["year"].value_counts().to_dict(), table.shape[1], cutoffs)
-    return table
+    return checked_feature_table(spark_features, clients, claims, as_of, cfg)
 
 
 def write_spark_feature_table(
