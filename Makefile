@@ -94,7 +94,7 @@ format: setup
 test: lint setup-spark
 	$(PY) -m pytest
 
-test-fast: lint
+test-fast: lint setup-spark
 	$(PY) -m pytest -m "not e2e"
 
 serve: setup
