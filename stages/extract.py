@@ -15,10 +15,10 @@ from medcost.core.params_check import check_params
 from medcost.extract import (
     connect,
     extract_tables,
-    fingerprint_meanwhile,
     read_query,
     require_same_identity,
-    require_unchanged,
+    require_written_as_fingerprinted,
+    source_fingerprint,
     source_url,
 )
 
@@ -41,10 +41,16 @@ def main(params: dict[str, Any], args: argparse.Namespace) -> None:
         totals = {
             name: table.rows for name, table in expected.tables.items()
         }  # the fingerprint's counts: the bars' ends
-        # one more scan by SQL, run by the database while the rows are read: the rows read are the fingerprinted ones
-        rescan = fingerprint_meanwhile(engine, url, fingerprints, bind)
         tables = extract_tables(engine, queries, bind, cfg.chunk_rows, raw_dir, totals, cfg.reader)
-        require_unchanged(expected, rescan(), catalog.source_fingerprint)
+        # the rows written are the fingerprinted ones (else the source changed): checked before they move into place
+        require_written_as_fingerprinted(
+            expected,
+            {name: raw_dir / f"{name}.parquet" for name in tables},
+            fingerprints,
+            bind,
+            lambda: source_fingerprint(engine, url, fingerprints, bind),
+            catalog.source_fingerprint,
+        )
     write_contract(
         catalog.extract_metrics,
         ExtractMetrics(

@@ -1,8 +1,8 @@
 """The extract stage: bound SQL queries on the source database, streamed to typed Parquet files."""
 
+from medcost.extract.check import require_written_as_fingerprinted, written_fingerprint
 from medcost.extract.convert import ARROW_TYPES, arrow_schema, convert_array, convert_column
 from medcost.extract.fingerprint import (
-    fingerprint_meanwhile,
     require_same_identity,
     require_unchanged,
     source_fingerprint,
@@ -24,14 +24,15 @@ __all__ = [
     "driver_uri",
     "extract_table",
     "extract_tables",
-    "fingerprint_meanwhile",
     "literal_query",
     "read_query",
     "require_same_identity",
     "require_unchanged",
+    "require_written_as_fingerprinted",
     "source_fingerprint",
     "source_url",
     "stream_query",
     "table_fingerprint",
     "why_not_arrow",
+    "written_fingerprint",
 ]

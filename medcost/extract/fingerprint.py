@@ -13,8 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
-import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -54,35 +53,6 @@ def source_fingerprint(
     shown = steps(queries.items(), "fingerprint", total=len(queries))
     tables = {name: table_fingerprint(engine, name, path, bind) for name, path in shown}
     return SourceFingerprint(dialect=engine.dialect.name, identity=source_identity(url), tables=tables)
-
-
-def fingerprint_meanwhile(
-    engine: Engine, url: str, queries: Mapping[str, str | Path], bind: Mapping[str, Any]
-) -> Callable[[], SourceFingerprint]:
-    """Start :func:`source_fingerprint` in a background thread; the returned call waits for it (or re-raises its error).
-
-    extract rescans the source while it reads it (the database does the scan, on another core)
-    rather than after: either way the scan is of the source as it stands during the extract. The
-    thread is a daemon, so an extract that fails does not wait for the scan to end.
-    """
-    outcome: dict[str, Any] = {}
-
-    def scan() -> None:
-        try:
-            outcome["fingerprint"] = source_fingerprint(engine, url, queries, bind)
-        except BaseException as exc:  # handed to the caller's thread
-            outcome["error"] = exc
-
-    thread = threading.Thread(target=scan, name="source-fingerprint", daemon=True)
-    thread.start()
-
-    def result() -> SourceFingerprint:
-        thread.join()
-        if "error" in outcome:
-            raise outcome["error"]
-        return outcome["fingerprint"]
-
-    return result
 
 
 def table_fingerprint(engine: Engine, table: str, path: str | Path, bind: Mapping[str, Any]) -> TableFingerprint:

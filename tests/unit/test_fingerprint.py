@@ -9,16 +9,24 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 import yaml
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from medcost.core.contracts import SourceFingerprint, read_contract, write_contract
+from medcost.core.contracts import SourceFingerprint, TableFingerprint, read_contract, write_contract
 from medcost.core.errors import MedcostError
 from medcost.core.params import ExtractParams, section
 from medcost.demo_data import generate
-from medcost.extract import connect, source_fingerprint
+from medcost.extract import (
+    connect,
+    extract_tables,
+    require_written_as_fingerprinted,
+    source_fingerprint,
+    written_fingerprint,
+)
 from tests.conftest import fresh_database as create_database
 from tests.conftest import require_mariadb, require_postgres
 
@@ -215,3 +223,87 @@ def test_the_stage_writes_the_file_and_an_unreachable_source_touches_nothing(sma
     assert "s3cret" not in result.stderr and "Traceback" not in result.stderr
     assert written.read_bytes() == before  # the persisted file is kept
     assert sorted(p.name for p in tmp_path.iterdir()) == ["params.yaml", "source.fingerprint.json"]
+
+
+def extracted(url: str, params: dict[str, Any], folder: Path) -> dict[str, Path]:
+    """The source's tables extracted to Parquet in ``folder`` as the extract stage writes them."""
+    cfg = section(params, "extract", ExtractParams)
+    queries = {name: ((ROOT / spec.query).read_text(), spec.columns) for name, spec in cfg.tables.items()}
+    engine = connect(url)
+    try:
+        extract_tables(engine, queries, {"as_of": cfg.as_of, "history_start": cfg.history_start}, 5000, folder)
+    finally:
+        engine.dispose()
+    return {name: folder / f"{name}.parquet" for name in cfg.tables}
+
+
+def fingerprint_queries(params: dict[str, Any]) -> tuple[dict[str, Path], dict[str, Any]]:
+    cfg = section(params, "extract", ExtractParams)
+    queries = {name: ROOT / spec.fingerprint for name, spec in cfg.tables.items()}
+    return queries, {"as_of": cfg.as_of, "history_start": cfg.history_start}
+
+
+def test_the_fingerprint_of_the_written_parquet_is_the_sources_on_every_database(source, params, tmp_path):
+    """extract checks what it wrote without scanning the source again: the same queries in DuckDB, the same values."""
+    queries, bind = fingerprint_queries(params)
+    files = extracted(source, params, tmp_path / "raw")
+    assert written_fingerprint(files, queries, bind) == fingerprint(source, params).tables
+
+
+def test_a_written_row_that_differs_is_seen_in_the_parquet(small_source, params, tmp_path):
+    queries, bind = fingerprint_queries(params)
+    files = extracted(small_source["url"], params, tmp_path / "raw")
+    claims = pq.read_table(files["claims"])
+    amounts = claims.column("amount").to_pylist()
+    amounts[7] += 0.01
+    pq.write_table(
+        claims.set_column(claims.schema.get_field_index("amount"), "amount", pa.array(amounts)), files["claims"]
+    )
+    written = written_fingerprint(files, queries, bind)
+    expected = fingerprint(small_source["url"], params).tables
+    assert written["clients"] == expected["clients"]
+    assert written["claims"].rows == expected["claims"].rows and written["claims"] != expected["claims"]
+
+
+def test_the_source_decides_when_duckdb_cannot_run_a_fingerprint_query(small_source, params, tmp_path):
+    """A query in the source's own dialect (SQLite's julianday) is not DuckDB's: the source is fingerprinted again."""
+    queries, bind = fingerprint_queries(params)
+    dialect = tmp_path / "fingerprint_clients.sql"
+    dialect.write_text("SELECT COUNT(*) AS rows, SUM(julianday(birth_date)) AS born FROM clients")
+    queries = {**queries, "clients": dialect}
+    expected = fingerprint(small_source["url"], params, queries)
+    files = extracted(small_source["url"], params, tmp_path / "raw")
+    rescans: list[SourceFingerprint] = []
+
+    def rescan() -> SourceFingerprint:
+        rescans.append(fingerprint(small_source["url"], params, queries))
+        return rescans[-1]
+
+    require_written_as_fingerprinted(expected, files, queries, bind, rescan, tmp_path / "source.fingerprint.json")
+    assert len(rescans) == 1
+    with pytest.raises(
+        MedcostError, match=r"changed since .*source.fingerprint.json was written: clients \(1500 -> 1499"
+    ):
+        shrunk = expected.model_copy(update={"tables": {**expected.tables}})
+        shrunk.tables["clients"] = TableFingerprint(rows=1500, signature=expected.tables["clients"].signature)
+        require_written_as_fingerprinted(
+            shrunk,
+            files,
+            queries,
+            bind,
+            lambda: expected.model_copy(
+                update={"tables": {**expected.tables, "clients": TableFingerprint(rows=1499, signature={})}}
+            ),
+            tmp_path / "source.fingerprint.json",
+        )
+
+
+def test_matching_parquet_needs_no_second_scan_of_the_source(small_source, params, tmp_path):
+    queries, bind = fingerprint_queries(params)
+    expected = fingerprint(small_source["url"], params)
+    files = extracted(small_source["url"], params, tmp_path / "raw")
+
+    def rescan() -> SourceFingerprint:
+        raise AssertionError("the source was scanned again")
+
+    require_written_as_fingerprinted(expected, files, queries, bind, rescan, tmp_path / "source.fingerprint.json")
