@@ -109,7 +109,7 @@ def convert_array(table: str, column: str, kind: str, values: pa.Array | pa.Chun
     """
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
-    if isinstance(values.type, pa.ExtensionType):  # PostgreSQL numeric: text in an opaque extension type
+    if isinstance(values.type, pa.BaseExtensionType):  # PostgreSQL numeric: text in an opaque extension type
         values = values.storage
     target = ARROW_TYPES.get(kind)
     if target is not None and values.null_count == len(values):

@@ -3,11 +3,14 @@
 The source is still given as a SQLAlchemy URL; :func:`why_not_arrow` says whether a reader serves
 it (and if none does, why, and extract then reads through SQLAlchemy). The SQL files' ``:name``
 parameters are compiled by SQLAlchemy into the driver's paramstyle and bound: ``?`` for SQLite
-(values as SQLAlchemy's SQLite types store them), ``$1`` for PostgreSQL (the query runs as a
-server-side cursor, fetched ``chunk_rows`` at a time, since ADBC would otherwise hold a bound
-query's whole result). ConnectorX cannot bind parameters: for MySQL/MariaDB, date and number
-values only are rendered into the query by SQLAlchemy's MySQL dialect; any other value type
-leaves that query to SQLAlchemy.
+(values as SQLAlchemy's SQLite types store them). PostgreSQL streams a query through ``COPY``
+only without bound parameters, so date and number values are rendered into it by SQLAlchemy's
+PostgreSQL dialect (ADBC would otherwise hold a bound query's whole result); other values are
+bound (``$1``) and the query runs as a server-side cursor, fetched ``chunk_rows`` at a time.
+ConnectorX cannot bind parameters: for MySQL/MariaDB, date and number values only are rendered
+into the query by SQLAlchemy's MySQL dialect; any other value type leaves that query to
+SQLAlchemy. Every reader runs in a thread of its own, a few batches ahead of the conversion
+and the Parquet writer (:func:`read_ahead`): the database's work and ours overlap.
 """
 
 from __future__ import annotations
@@ -15,7 +18,9 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import importlib.util
-from collections.abc import Iterator, Mapping
+import queue
+import threading
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -81,12 +86,12 @@ def bound_query(sql: str, bind: Mapping[str, Any], dialect: Dialect) -> tuple[st
     return compiled.string, values
 
 
-def literal_query(sql: str, bind: Mapping[str, Any]) -> str | None:
-    """``sql`` with its date and number parameters rendered by SQLAlchemy's MySQL dialect; None for any other value."""
+def literal_query(sql: str, bind: Mapping[str, Any], dialect: Dialect | None = None) -> str | None:
+    """``sql`` with its date and number parameters rendered by ``dialect`` (MySQL's by default); None for any other value."""
     if not all(isinstance(v, _LITERAL_TYPES) for v in bind.values()):
         return None
     compiled = _statement(sql, bind).compile(
-        dialect=MySQLDialect(paramstyle="named"), compile_kwargs={"literal_binds": True}
+        dialect=dialect or MySQLDialect(paramstyle="named"), compile_kwargs={"literal_binds": True}
     )
     return str(compiled)  # named paramstyle: a % in the SQL stays one %
 
@@ -103,13 +108,59 @@ def _statement(sql: str, bind: Mapping[str, Any]) -> Any:
 
 def read_batches(url: URL, sql: str, bind: Mapping[str, Any], chunk_rows: int) -> Iterator[pa.RecordBatch]:
     """The query's rows as record batches of at most ``chunk_rows`` rows, read by ``url``'s Arrow reader."""
-    backend = _backend(url)
-    if backend == "sqlite":
-        yield from _sqlite(driver_uri(url), sql, bind, chunk_rows)
-    elif backend == "postgresql":
-        yield from _postgresql(driver_uri(url), sql, bind, chunk_rows)
-    else:
-        yield from _mysql(driver_uri(url), sql, bind, chunk_rows)
+    reader = {"sqlite": _sqlite, "postgresql": _postgresql}.get(_backend(url), _mysql)
+    yield from read_ahead(reader(driver_uri(url), sql, bind, chunk_rows))
+
+
+READ_AHEAD = 2
+"""Batches a reader may be ahead of the writer: memory stays a few batches."""
+
+
+def read_ahead(batches: Iterable[pa.RecordBatch], depth: int = READ_AHEAD) -> Iterator[pa.RecordBatch]:
+    """``batches``, read in a thread of their own at most ``depth`` ahead; the reader's error is raised here.
+
+    The drivers read in C without Python's lock, so the database's query and the driver's
+    decoding run while the batches before are converted and written. A consumer that stops (an
+    error in a later step) stops the reader too.
+    """
+    ahead: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item: tuple[str, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                ahead.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read() -> None:
+        try:
+            for batch in batches:
+                if not put(("batch", batch)):
+                    return
+            put(("end", None))
+        except BaseException as exc:  # handed to the consumer's thread
+            put(("error", exc))
+        finally:
+            close = getattr(batches, "close", None)
+            if close is not None:  # a reader stopped early closes its cursor and connection here
+                close()
+
+    thread = threading.Thread(target=read, name="extract-read-ahead", daemon=True)
+    thread.start()
+    try:
+        while True:
+            kind, item = ahead.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join()
 
 
 def sqlite_rows(url: URL, sql: str, bind: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -142,6 +193,12 @@ def _sqlite(uri: str, sql: str, bind: Mapping[str, Any], chunk_rows: int) -> Ite
 def _postgresql(uri: str, sql: str, bind: Mapping[str, Any], chunk_rows: int) -> Iterator[pa.RecordBatch]:
     import adbc_driver_postgresql.dbapi
 
+    literal = literal_query(sql, bind, PGDialect(paramstyle="named"))
+    if literal is not None:  # no bound parameters: ADBC streams the rows through COPY
+        with adbc_driver_postgresql.dbapi.connect(uri) as conn, conn.cursor() as cursor:
+            cursor.execute(literal)
+            yield from cursor.fetch_record_batch()
+        return
     query, values = bound_query(sql, bind, PGDialect(paramstyle="numeric_dollar"))
     with adbc_driver_postgresql.dbapi.connect(uri) as conn:  # not autocommit: the cursor lives in this transaction
         try:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import text
@@ -28,7 +29,7 @@ from medcost.extract import (
     literal_query,
     why_not_arrow,
 )
-from medcost.extract.readers import sqlite_rows
+from medcost.extract.readers import read_ahead, sqlite_rows
 from tests.conftest import fresh_database, require_mariadb, require_postgres
 from tests.unit.test_extract import ROOT, copy_source, run_extract
 
@@ -204,3 +205,35 @@ def test_adbc_sqlite_computes_the_fingerprint_sqlalchemy_does(small_source, para
             expected = [dict(row) for row in conn.execute(text(sql), BIND).mappings().all()]
         assert sqlite_rows(engine.url, sql, BIND) == expected
     engine.dispose()
+
+
+def test_the_read_ahead_gives_every_batch_in_order_and_the_readers_error():
+    batches = [pa.record_batch({"n": [i, i + 1]}) for i in range(0, 20, 2)]
+
+    def failing() -> Iterator[pa.RecordBatch]:
+        yield from batches[:3]
+        raise ValueError("the driver failed at batch 4")
+
+    assert [b.column(0).to_pylist() for b in read_ahead(iter(batches))] == [b.column(0).to_pylist() for b in batches]
+    seen = []
+    with pytest.raises(ValueError, match="the driver failed at batch 4"):
+        for batch in read_ahead(failing()):
+            seen.append(batch)
+    assert len(seen) == 3
+
+
+def test_a_consumer_that_stops_closes_the_reader():
+    """An error while writing stops the reader, which closes its cursor (its generator's finally)."""
+    closed = []
+
+    def reader() -> Iterator[pa.RecordBatch]:
+        try:
+            while True:
+                yield pa.record_batch({"n": [1]})
+        finally:
+            closed.append(True)
+
+    ahead = read_ahead(reader(), depth=2)
+    next(ahead)
+    ahead.close()
+    assert closed == [True]
