@@ -20,7 +20,7 @@ import decimal
 import importlib.util
 import queue
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Generator, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -116,7 +116,7 @@ READ_AHEAD = 2
 """Batches a reader may be ahead of the writer: memory stays a few batches."""
 
 
-def read_ahead(batches: Iterable[pa.RecordBatch], depth: int = READ_AHEAD) -> Iterator[pa.RecordBatch]:
+def read_ahead(batches: Iterable[pa.RecordBatch], depth: int = READ_AHEAD) -> Generator[pa.RecordBatch, None, None]:
     """``batches``, read in a thread of their own at most ``depth`` ahead; the reader's error is raised here.
 
     The drivers read in C without Python's lock, so the database's query and the driver's
