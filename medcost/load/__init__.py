@@ -1,11 +1,12 @@
 """The load stage: upsert the feature table into the staging table (Delta Lake or Hopsworks) and receipt the version.
 
-Also the one way validate publishes an accepted snapshot (:func:`publish`), the one way other
-stages read the published version (:func:`read_published`) and the one Delta upsert
-(:func:`upsert_delta`, used by predict too).
+Also the one way validate reads the staged version (:func:`staged_dataset`, Arrow data scanned
+lazily) and publishes an accepted snapshot (:func:`publish`, streamed), the one way other stages
+read the published version (:func:`read_published`, pandas), the one content hash
+(:func:`content_hash`, in DuckDB) and the one Delta upsert (:func:`upsert_delta`, used by predict too).
 """
 
-from medcost.load.content import HASH_METADATA_KEY, content_hash
+from medcost.load.content import HASH_METADATA_KEY, Content, content_hash, scan_content
 from medcost.load.delta import DeltaLakehouse, upsert_delta
 from medcost.load.hopsworks import HopsworksLakehouse
 from medcost.load.lakehouse import (
@@ -17,22 +18,32 @@ from medcost.load.lakehouse import (
     publish,
     read_loaded,
     read_published,
-    read_staged,
+    scan_loaded,
+    staged_dataset,
 )
+from medcost.load.rows import ArrowRows, Rows, open_parquet, stream, to_frame
 
 __all__ = [
     "HASH_METADATA_KEY",
+    "STAGING_SUFFIX",
+    "ArrowRows",
+    "Content",
     "DeltaLakehouse",
     "HopsworksLakehouse",
     "Lakehouse",
+    "Rows",
     "content_hash",
-    "STAGING_SUFFIX",
     "open_lakehouse",
+    "open_parquet",
     "open_published",
     "open_staging",
     "publish",
     "read_loaded",
     "read_published",
-    "read_staged",
+    "scan_content",
+    "scan_loaded",
+    "staged_dataset",
+    "stream",
+    "to_frame",
     "upsert_delta",
 ]

@@ -2,7 +2,9 @@
 
 :func:`upsert_delta` is shared by load (the feature table) and predict (the predictions
 table): identical content writes no new version, anything else is one merge on the key that
-also deletes the stale target rows the caller names (rows gone from the source).
+also deletes the stale target rows the caller names (rows gone from the source). Rows stream
+through in bounded Arrow batches (deltalake's ``write_deltalake`` and ``DeltaTable.merge`` take a
+``RecordBatchReader``; the merge runs streamed), so a table larger than memory can be loaded.
 """
 
 from __future__ import annotations
@@ -11,39 +13,61 @@ import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
 
 from medcost.core.contracts import LoadReceipt
 from medcost.core.errors import MedcostError, summarise
-from medcost.load.content import HASH_METADATA_KEY, content_hash
+from medcost.core.params import DuckDBParams
+from medcost.load.content import HASH_METADATA_KEY, content_hash, scan_content
+from medcost.load.rows import Rows, rescannable, stream, to_frame
+
+if TYPE_CHECKING:
+    from deltalake import DeltaTable
 
 log = logging.getLogger(__name__)
 
 BACKEND = "deltalake"
 
 
-def upsert_delta(frame: pd.DataFrame, path: str | Path, key: Sequence[str], stale_predicate: str) -> int:
-    """Upsert ``frame`` into the Delta table at ``path`` on ``key``; return the table version.
+def upsert_delta(
+    rows: Rows,
+    path: str | Path,
+    key: Sequence[str],
+    stale_predicate: str,
+    *,
+    digest: str | None = None,
+    settings: DuckDBParams | None = None,
+) -> int:
+    """Upsert ``rows`` into the Delta table at ``path`` on ``key``; return the table version.
 
-    * no table yet: it is created from ``frame``;
+    ``rows`` is streamed into the table in bounded batches (a dataset is scanned, not loaded);
+    ``digest`` is its content hash if the caller has it, else it is computed first (in DuckDB with
+    ``settings``; another pass, so a ``RecordBatchReader``, read once, needs ``digest``).
+
+    * no table yet: it is created from ``rows``;
     * the last commit wrote the same content (hash recorded in its metadata): nothing is written;
     * otherwise one merge on ``key``: matching rows are updated, new rows inserted, and target
-      rows matching ``stale_predicate`` whose key is absent from ``frame`` are deleted. The
+      rows matching ``stale_predicate`` whose key is absent from ``rows`` are deleted. The
       predicate is SQL over the target's columns, aliased ``t`` (e.g. ``t.year IN (2024, 2025)``).
-      New columns of ``frame`` are added to the table's schema.
+      New columns of ``rows`` are added to the table's schema.
     """
     from deltalake import CommitProperties, DeltaTable, write_deltalake
 
     target = Path(path)
     columns = list(key)
-    digest = content_hash(frame, columns)
-    data = pa.Table.from_pandas(frame, preserve_index=False)
+    if digest is None:
+        if not rescannable(rows):
+            raise TypeError("upsert_delta: a RecordBatchReader is read once; pass its digest, or a dataset")
+        digest = content_hash(rows, columns, settings)
     commit = CommitProperties(custom_metadata={HASH_METADATA_KEY: digest})
     if not DeltaTable.is_deltatable(str(target)):
         target.parent.mkdir(parents=True, exist_ok=True)
-        write_deltalake(str(target), data, mode="error", commit_properties=commit)
+        write_deltalake(str(target), stream(rows), mode="error", commit_properties=commit)
         log.info("created Delta table %s", target)
         return DeltaTable(str(target)).version()
     table = DeltaTable(str(target))
@@ -53,7 +77,12 @@ def upsert_delta(frame: pd.DataFrame, path: str | Path, key: Sequence[str], stal
     on_key = " AND ".join(f"t.{c} = s.{c}" for c in columns)
     stats = (
         table.merge(
-            data, predicate=on_key, source_alias="s", target_alias="t", merge_schema=True, commit_properties=commit
+            stream(rows),
+            predicate=on_key,
+            source_alias="s",
+            target_alias="t",
+            merge_schema=True,
+            commit_properties=commit,
         )
         .when_matched_update_all()
         .when_not_matched_insert_all()
@@ -64,29 +93,63 @@ def upsert_delta(frame: pd.DataFrame, path: str | Path, key: Sequence[str], stal
     return DeltaTable(str(target)).version()
 
 
+def years_predicate(years: Sequence[int]) -> str:
+    """The stale predicate of a feature-table load: the target rows of the loaded years."""
+    return f"t.year IN ({', '.join(str(int(y)) for y in years)})" if years else "FALSE"
+
+
 class DeltaLakehouse:
-    """A Delta Lake table at ``path`` (readable by Spark, DuckDB, Polars...)."""
+    """A Delta Lake table at ``path`` (readable by Spark, DuckDB, Polars...); content hashed in DuckDB with ``duckdb``."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, duckdb: DuckDBParams | None = None) -> None:
         self.path = Path(path)
+        self.duckdb = duckdb
 
-    def write(self, frame: pd.DataFrame, key: list[str]) -> LoadReceipt:
-        """Upsert ``frame`` on ``key``; rows of the loaded years gone from ``frame`` are deleted."""
-        years = sorted(int(y) for y in frame["year"].unique())
-        version = upsert_delta(frame, self.path, key, f"t.year IN ({', '.join(map(str, years))})")
+    def write(self, rows: Rows, key: list[str], expected_hash: str | None = None) -> LoadReceipt:
+        """Upsert ``rows`` (streamed) on ``key``; rows of the loaded years gone from ``rows`` are deleted.
+
+        One pass in DuckDB finds the receipt's facts (rows, years, content hash), one more writes, if
+        anything changed: ``rows`` must be readable twice (a dataset, table or frame; not a reader).
+        ``expected_hash``: the content the caller means to write (publishing a validated version);
+        other content is refused before anything is written.
+        """
+        if not rescannable(rows):
+            raise TypeError("DeltaLakehouse.write: a RecordBatchReader is read once; pass a dataset")
+        content = scan_content(rows, key, distinct="year", settings=self.duckdb)
+        if expected_hash is not None and content.digest != expected_hash:
+            raise MedcostError(
+                f"lakehouse table {self.path}: the rows to write are not the expected ones "
+                f"(content hash {content.digest[:12]}..., expected {expected_hash[:12]}...): nothing written"
+            )
+        years = sorted(int(y) for y in content.distinct)
+        version = upsert_delta(rows, self.path, key, years_predicate(years), digest=content.digest)
         return LoadReceipt(
             backend=BACKEND,
             table=str(self.path),
             version=version,
-            rows=len(frame),
+            rows=content.rows,
             years=years,
             key=list(key),
-            columns=list(frame.columns),
-            content_hash=content_hash(frame, key),
+            columns=content.columns,
+            content_hash=content.digest,
         )
 
+    def scan(self, receipt: LoadReceipt) -> ds.Dataset:
+        """The rows of the receipt's years at the receipt's version, columns as receipted: a lazy Arrow dataset."""
+        table = self._version(receipt)
+        whole = table.to_pyarrow_dataset()
+        missing = [c for c in receipt.columns if c not in whole.schema.names]
+        if missing:
+            raise MedcostError(f"lakehouse table {self.path} version {receipt.version}: no column {', '.join(missing)}")
+        columns = pa.schema([whole.schema.field(c) for c in receipt.columns])
+        return table.to_pyarrow_dataset(schema=columns).filter(pc.field("year").isin(receipt.years))
+
     def read(self, receipt: LoadReceipt) -> pd.DataFrame:
-        """The rows of the receipt's years at the receipt's version, sorted by the key."""
+        """The rows of :meth:`scan` as one pandas frame, sorted by the key."""
+        return to_frame(self.scan(receipt), receipt.key)
+
+    def _version(self, receipt: LoadReceipt) -> DeltaTable:
+        """The table at the receipt's version (under ``dvc exp run --temp``, the repository's table)."""
         from deltalake import DeltaTable
 
         path = self.path
@@ -101,10 +164,8 @@ class DeltaLakehouse:
                 "`dvc pull` does not bring it: `dvc repro -f -s load validate` rebuilds it from the extract)"
             )
         try:
-            table = DeltaTable(str(path), version=receipt.version)
+            return DeltaTable(str(path), version=receipt.version)
         except Exception as exc:  # deltalake raises several types for a missing table/version
             raise MedcostError(
                 f"lakehouse table {self.path} version {receipt.version}: cannot be read ({summarise(exc)})"
             ) from None
-        frame = table.to_pandas(columns=receipt.columns, filters=[("year", "in", receipt.years)])
-        return frame.sort_values(receipt.key, kind="stable").reset_index(drop=True)
