@@ -3,11 +3,12 @@
 Also the one way validate reads the staged version (:func:`staged_dataset`, Arrow data scanned
 lazily) and publishes an accepted snapshot (:func:`publish`, streamed), the one way other stages
 read the published version (:func:`read_published`, pandas), the one content hash
-(:func:`content_hash`, in DuckDB) and the one Delta upsert (:func:`upsert_delta`, used by predict too).
+(:func:`content_hash`, in DuckDB) and the idempotent Delta writes (:func:`replace_delta` for the feature
+table, :func:`upsert_delta` for predict's predictions).
 """
 
 from medcost.load.content import HASH_METADATA_KEY, Content, content_hash, scan_content
-from medcost.load.delta import DeltaLakehouse, upsert_delta
+from medcost.load.delta import DeltaLakehouse, replace_delta, upsert_delta
 from medcost.load.hopsworks import HopsworksLakehouse
 from medcost.load.lakehouse import (
     STAGING_SUFFIX,
@@ -40,6 +41,7 @@ __all__ = [
     "publish",
     "read_loaded",
     "read_published",
+    "replace_delta",
     "scan_content",
     "scan_loaded",
     "staged_dataset",

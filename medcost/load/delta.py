@@ -1,10 +1,19 @@
-"""The Delta Lake backend: THE one idempotent Delta upsert, and the feature table built on it.
+"""The Delta Lake backend: THE idempotent Delta writes, and the feature table built on them.
 
-:func:`upsert_delta` is shared by load (the feature table) and predict (the predictions
-table): identical content writes no new version, anything else is one merge on the key that
-also deletes the stale target rows the caller names (rows gone from the source). Rows stream
-through in bounded Arrow batches (deltalake's ``write_deltalake`` and ``DeltaTable.merge`` take a
-``RecordBatchReader``; the merge runs streamed), so a table larger than memory can be loaded.
+Both record the content hash of what they wrote in the commit's metadata, so identical content
+writes no new version; anything else is one new version:
+
+* :func:`replace_delta` (load's feature table, publishing): the table's rows matching a predicate
+  (the loaded years) become exactly the given rows, by one streamed overwrite of those rows
+  (Delta's replaceWhere). Rows stream through in bounded Arrow batches and nothing is joined, so
+  memory does not grow with the table (deltalake's ``write_deltalake`` takes a ``RecordBatchReader``).
+* :func:`upsert_delta` (predict's predictions table): one merge on the key that also deletes the
+  stale target rows the caller names. deltalake's merge takes a stream too, but joins source and
+  target in memory (DataFusion's hash join does not spill): at 8.6 M feature rows it peaked at
+  4.9 GB, so the feature table does not use it.
+
+For rows that all match the predicate (the feature table's rows are of the loaded years, by
+construction) the two give the same table.
 """
 
 from __future__ import annotations
@@ -27,11 +36,77 @@ from medcost.load.content import HASH_METADATA_KEY, content_hash, scan_content
 from medcost.load.rows import Rows, rescannable, stream, to_frame
 
 if TYPE_CHECKING:
-    from deltalake import DeltaTable
+    from deltalake import CommitProperties, DeltaTable
 
 log = logging.getLogger(__name__)
 
 BACKEND = "deltalake"
+
+
+def _digest(rows: Rows, key: Sequence[str], digest: str | None, settings: DuckDBParams | None, what: str) -> str:
+    if digest is not None:
+        return digest
+    if not rescannable(rows):
+        raise TypeError(f"{what}: a RecordBatchReader is read once; pass its digest, or a dataset")
+    return content_hash(rows, key, settings)
+
+
+def _create_or_unchanged(rows: Rows, target: Path, commit: CommitProperties, digest: str) -> int | None:
+    """Create the table from ``rows`` if there is none, or see that its last commit wrote ``digest``: its version.
+
+    None: the table exists with other content.
+    """
+    from deltalake import DeltaTable, write_deltalake
+
+    if not DeltaTable.is_deltatable(str(target)):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write_deltalake(str(target), stream(rows), mode="error", commit_properties=commit)
+        log.info("created Delta table %s", target)
+        return DeltaTable(str(target)).version()
+    table = DeltaTable(str(target))
+    if table.history(1)[0].get(HASH_METADATA_KEY) == digest:
+        log.info("Delta table %s version %d already holds these rows: nothing to write", target, table.version())
+        return table.version()
+    return None
+
+
+def replace_delta(
+    rows: Rows,
+    path: str | Path,
+    key: Sequence[str],
+    predicate: str,
+    *,
+    digest: str | None = None,
+    settings: DuckDBParams | None = None,
+) -> int:
+    """Make the rows of the Delta table at ``path`` that match ``predicate`` exactly ``rows``; the table version.
+
+    ``predicate`` is SQL over the table's columns (e.g. ``year IN (2024, 2025)``); every row of
+    ``rows`` must match it (deltalake refuses the write otherwise). ``rows`` is streamed in
+    bounded batches; ``digest`` is its content hash on ``key`` if the caller has it, else it is
+    computed first (in DuckDB with ``settings``: another pass, so a ``RecordBatchReader``, read
+    once, needs ``digest``).
+
+    * no table yet: it is created from ``rows``;
+    * the last commit wrote the same content (hash recorded in its metadata): nothing is written;
+    * otherwise one overwrite of the rows matching ``predicate``: files holding only such rows are
+      removed, files holding others too are rewritten without them, and ``rows`` is written; rows
+      not matching are untouched. New columns of ``rows`` are added to the table's schema.
+    """
+    from deltalake import CommitProperties, DeltaTable, write_deltalake
+
+    target = Path(path)
+    digest = _digest(rows, key, digest, settings, "replace_delta")
+    commit = CommitProperties(custom_metadata={HASH_METADATA_KEY: digest})
+    version = _create_or_unchanged(rows, target, commit, digest)
+    if version is not None:
+        return version
+    write_deltalake(
+        str(target), stream(rows), mode="overwrite", predicate=predicate, schema_mode="merge", commit_properties=commit
+    )
+    version = DeltaTable(str(target)).version()
+    log.info("replaced the rows of %s where %s: version %d", target, predicate, version)
+    return version
 
 
 def upsert_delta(
@@ -45,9 +120,8 @@ def upsert_delta(
 ) -> int:
     """Upsert ``rows`` into the Delta table at ``path`` on ``key``; return the table version.
 
-    ``rows`` is streamed into the table in bounded batches (a dataset is scanned, not loaded);
-    ``digest`` is its content hash if the caller has it, else it is computed first (in DuckDB with
-    ``settings``; another pass, so a ``RecordBatchReader``, read once, needs ``digest``).
+    ``rows`` is streamed into the table in batches; ``digest`` as for :func:`replace_delta`. The
+    merge holds its join in memory: for tables of millions of rows, :func:`replace_delta`.
 
     * no table yet: it is created from ``rows``;
     * the last commit wrote the same content (hash recorded in its metadata): nothing is written;
@@ -56,27 +130,19 @@ def upsert_delta(
       predicate is SQL over the target's columns, aliased ``t`` (e.g. ``t.year IN (2024, 2025)``).
       New columns of ``rows`` are added to the table's schema.
     """
-    from deltalake import CommitProperties, DeltaTable, write_deltalake
+    from deltalake import CommitProperties, DeltaTable
 
     target = Path(path)
     columns = list(key)
-    if digest is None:
-        if not rescannable(rows):
-            raise TypeError("upsert_delta: a RecordBatchReader is read once; pass its digest, or a dataset")
-        digest = content_hash(rows, columns, settings)
+    digest = _digest(rows, columns, digest, settings, "upsert_delta")
     commit = CommitProperties(custom_metadata={HASH_METADATA_KEY: digest})
-    if not DeltaTable.is_deltatable(str(target)):
-        target.parent.mkdir(parents=True, exist_ok=True)
-        write_deltalake(str(target), stream(rows), mode="error", commit_properties=commit)
-        log.info("created Delta table %s", target)
-        return DeltaTable(str(target)).version()
-    table = DeltaTable(str(target))
-    if table.history(1)[0].get(HASH_METADATA_KEY) == digest:
-        log.info("Delta table %s version %d already holds these rows: nothing to write", target, table.version())
-        return table.version()
+    version = _create_or_unchanged(rows, target, commit, digest)
+    if version is not None:
+        return version
     on_key = " AND ".join(f"t.{c} = s.{c}" for c in columns)
     stats = (
-        table.merge(
+        DeltaTable(str(target))
+        .merge(
             stream(rows),
             predicate=on_key,
             source_alias="s",
@@ -94,8 +160,8 @@ def upsert_delta(
 
 
 def years_predicate(years: Sequence[int]) -> str:
-    """The stale predicate of a feature-table load: the target rows of the loaded years."""
-    return f"t.year IN ({', '.join(str(int(y)) for y in years)})" if years else "FALSE"
+    """The rows a feature-table load replaces: those of the loaded years."""
+    return f"year IN ({', '.join(str(int(y)) for y in years)})" if years else "FALSE"
 
 
 class DeltaLakehouse:
@@ -106,8 +172,9 @@ class DeltaLakehouse:
         self.duckdb = duckdb
 
     def write(self, rows: Rows, key: list[str], expected_hash: str | None = None) -> LoadReceipt:
-        """Upsert ``rows`` (streamed) on ``key``; rows of the loaded years gone from ``rows`` are deleted.
+        """Make the table's rows of the years in ``rows`` exactly ``rows`` (streamed; :func:`replace_delta`).
 
+        So rows of the loaded years gone from ``rows`` are deleted, and other years are untouched.
         One pass in DuckDB finds the receipt's facts (rows, years, content hash), one more writes, if
         anything changed: ``rows`` must be readable twice (a dataset, table or frame; not a reader).
         ``expected_hash``: the content the caller means to write (publishing a validated version);
@@ -122,7 +189,7 @@ class DeltaLakehouse:
                 f"(content hash {content.digest[:12]}..., expected {expected_hash[:12]}...): nothing written"
             )
         years = sorted(int(y) for y in content.distinct)
-        version = upsert_delta(rows, self.path, key, years_predicate(years), digest=content.digest)
+        version = replace_delta(rows, self.path, key, years_predicate(years), digest=content.digest)
         return LoadReceipt(
             backend=BACKEND,
             table=str(self.path),

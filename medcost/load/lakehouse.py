@@ -7,8 +7,10 @@ rows into the *published* table (``paths.lakehouse``, or feature group ``<table>
 the published receipt (:class:`~medcost.core.contracts.PublishedSnapshot`). split, predict and
 any other reader use the published table, so a rejected snapshot changes nothing they see.
 
-Writing is an idempotent upsert on the key (client_id, year): the same rows twice leave the
-same table, and identical content does not even create a new version. Every write returns a
+Writing is idempotent: the loaded years' rows become exactly the snapshot's (an upsert on the key
+(client_id, year) that also drops rows gone from the source; other years are untouched), the same
+rows twice leave the same table, and identical content does not even create a new version (the
+content hash, :mod:`medcost.load.content`, is recorded with each write). Every write returns a
 receipt (:class:`~medcost.core.contracts.LoadReceipt`: backend, table, version, rows, years,
 content hash) by which readers get exactly that version back: :func:`scan_loaded` as Arrow data
 DuckDB scans lazily (validate, publishing: a batch at a time, whatever the table's size) and

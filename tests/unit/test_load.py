@@ -20,6 +20,7 @@ from medcost.load import (
     publish,
     read_loaded,
     read_published,
+    replace_delta,
     staged_dataset,
     to_frame,
     upsert_delta,
@@ -273,7 +274,7 @@ def test_a_parquet_dataset_loads_as_its_frame_does_and_twice_is_one_version(tmp_
     pd.testing.assert_frame_equal(read_loaded(lake, from_file), frame)
 
 
-def test_a_changed_parquet_dataset_is_one_merge_that_drops_rows_gone_from_the_loaded_years(tmp_path):
+def test_a_changed_parquet_dataset_is_one_new_version_without_the_rows_gone_from_the_loaded_years(tmp_path):
     from deltalake import DeltaTable
 
     lake = DeltaLakehouse(tmp_path / "features")
@@ -286,7 +287,7 @@ def test_a_changed_parquet_dataset_is_one_merge_that_drops_rows_gone_from_the_lo
     changed.to_parquet(tmp_path / "changed.parquet", index=False, row_group_size=64)
     second = lake.write(open_parquet(tmp_path / "changed.parquet"), KEY)
     assert second.version == first.version + 1 and second.rows == 290
-    assert DeltaTable(str(tmp_path / "features")).history(1)[0]["operation"] == "MERGE"
+    assert DeltaTable(str(tmp_path / "features")).history(1)[0]["operation"] == "WRITE"  # replaceWhere, no join
     pd.testing.assert_frame_equal(read_loaded(lake, second), changed.reset_index(drop=True))
     every_year = lake.read(second.model_copy(update={"years": [2024, 2025]}))
     assert (every_year["year"] == 2024).sum() == 300  # the other year is untouched
@@ -320,3 +321,32 @@ def _receipt(frame: pd.DataFrame, tmp_path: Path) -> LoadReceipt:
         columns=list(frame.columns),
         content_hash=content_hash(frame, KEY),
     )
+
+
+def test_replace_delta_rewrites_only_the_rows_matching_its_predicate(tmp_path):
+    """One file holds both years: replacing 2025 keeps 2024's rows of it, and adds a new column."""
+    from deltalake import DeltaTable
+
+    path = tmp_path / "features"
+    both = pd.concat([features(year=2024), features(year=2025)], ignore_index=True)
+    assert replace_delta(both, path, KEY, "year IN (2025)") == 0  # created: one file
+    new = features(n=30, year=2025, seed=4).assign(extra=1.0)
+    assert replace_delta(new, path, KEY, "year IN (2025)") == 1
+    assert replace_delta(new.iloc[::-1], path, KEY, "year IN (2025)") == 1  # same content: no new version
+    after = DeltaTable(str(path)).to_pandas().sort_values(KEY).reset_index(drop=True)
+    pd.testing.assert_frame_equal(
+        after.loc[after["year"] == 2024].drop(columns="extra").reset_index(drop=True), features(year=2024)
+    )
+    assert after.loc[after["year"] == 2024, "extra"].isna().all()
+    pd.testing.assert_frame_equal(after.loc[after["year"] == 2025].reset_index(drop=True), new)
+    assert DeltaTable(str(path)).history(1)[0][HASH_METADATA_KEY] == content_hash(new, KEY)
+
+
+def test_replace_delta_refuses_rows_outside_its_predicate(tmp_path):
+    from deltalake import DeltaTable
+
+    path = tmp_path / "features"
+    replace_delta(features(), path, KEY, "year IN (2025)")
+    with pytest.raises(Exception, match="failed validation"):
+        replace_delta(features(year=2026), path, KEY, "year IN (2025)")
+    assert DeltaTable(str(path)).version() == 0
