@@ -72,6 +72,7 @@ def duck(settings: DuckDBParams | None) -> Iterator[duckdb.DuckDBPyConnection]:
         import duckdb
 
         con = duckdb.connect(":memory:")
+        con.execute("SET enable_progress_bar = false")  # a stage's output is its log
     try:
         yield con
     finally:

@@ -22,6 +22,7 @@ from medcost.load import (
     read_published,
     replace_delta,
     staged_dataset,
+    stream,
     to_frame,
     upsert_delta,
 )
@@ -350,3 +351,15 @@ def test_replace_delta_refuses_rows_outside_its_predicate(tmp_path):
     with pytest.raises(Exception, match="failed validation"):
         replace_delta(features(year=2026), path, KEY, "year IN (2025)")
     assert DeltaTable(str(path)).version() == 0
+
+
+def test_a_dataset_streams_in_bounded_batches_and_keeps_its_filter(tmp_path):
+    frame = pd.concat([features(n=300, year=2024), features(n=300)], ignore_index=True)
+    frame.to_parquet(tmp_path / "features.parquet", index=False, row_group_size=250)
+    dataset = open_parquet(tmp_path / "features.parquet")
+    sizes = [batch.num_rows for batch in stream(dataset, batch_rows=100)]
+    assert sum(sizes) == 600 and max(sizes) <= 100
+    only_2025 = dataset.filter(ds.field("year") == 2025)
+    streamed = stream(only_2025, batch_rows=64).read_all()
+    assert streamed.num_rows == 300 and set(streamed["year"].to_pylist()) == {2025}
+    assert content_hash(only_2025, KEY) == content_hash(features(n=300), KEY)
