@@ -1,6 +1,7 @@
 """Load the feature table into the lakehouse's staging table (Delta Lake or Hopsworks) and write a load receipt.
 
 Nothing is published here: validate checks the staged version and publishes it only if it passes.
+The feature table streams from transform's Parquet into the table in bounded Arrow batches.
 """
 
 from __future__ import annotations
@@ -11,9 +12,8 @@ from typing import Any
 from medcost.core.catalog import Catalog
 from medcost.core.contracts import write_contract
 from medcost.core.entry import run_stage
-from medcost.core.io import read_parquet
 from medcost.core.params import LoadParams, TransformParams, section
-from medcost.load import open_staging
+from medcost.load import open_parquet, open_staging
 
 
 def main(params: dict[str, Any], args: argparse.Namespace) -> None:
@@ -21,7 +21,7 @@ def main(params: dict[str, Any], args: argparse.Namespace) -> None:
     catalog = Catalog.from_params(params)
     key = section(params, "transform", TransformParams).key
     cfg = section(params, "load", LoadParams)
-    features = read_parquet(catalog.features, made_by="transform")
+    features = open_parquet(catalog.features, made_by="transform")  # a lazy Arrow dataset, not a frame
     receipt = open_staging(cfg, catalog.staging).write(features, key)
     write_contract(catalog.load_receipt, receipt)
 

@@ -27,7 +27,7 @@ from medcost.core.duck import connect
 from medcost.core.entry import run_stage
 from medcost.core.errors import MedcostError
 from medcost.core.params import ExtractParams, LoadParams, TransformParams, ValidateParams, section
-from medcost.load import open_published, open_staging, publish, read_staged
+from medcost.load import open_published, open_staging, publish, staged_dataset, to_frame
 from medcost.validate import (
     Batch,
     failure_message,
@@ -52,7 +52,8 @@ def main(params: dict[str, Any], args: argparse.Namespace) -> None:
     load = section(params, "load", LoadParams)
     cfg = section(params, "validate", ValidateParams)
     extracted = read_contract(catalog.extract_metrics, ExtractMetrics, made_by="extract")
-    receipt, features = read_staged(catalog.load_receipt, open_staging(load, catalog.staging))
+    receipt, staged = staged_dataset(catalog.load_receipt, open_staging(load, catalog.staging))  # Arrow, lazy
+    features = to_frame(staged, receipt.key)  # pandas for features_batch, until it takes `staged` (DuckDB scans it)
     previous = read_contract(catalog.published, PublishedSnapshot) if catalog.published.exists() else None
     source = read_contract(catalog.source_fingerprint, SourceFingerprint, made_by="fingerprint").identity
     con = connect(cfg.duckdb)  # the raw extract is validated where it is: DuckDB over its Parquet files
@@ -69,7 +70,7 @@ def main(params: dict[str, Any], args: argparse.Namespace) -> None:
         log_failures(report)
         kept = f"published version {previous.receipt.version} kept" if previous else "nothing published yet"
         raise MedcostError(f"snapshot rejected ({kept}): {failure_message(report, catalog.data_docs)}")
-    published = publish(open_published(load, catalog.lakehouse), features, receipt)
+    published = publish(open_published(load, catalog.lakehouse), staged, receipt)  # streamed from the staged version
     accepted = PublishedSnapshot(
         receipt=published, as_of=extract.as_of.isoformat(), profile=profile, reference=reference
     )

@@ -126,6 +126,7 @@ class LoadParams(Section):
     backend: Literal["deltalake", "hopsworks"]
     table: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     hopsworks_version: int = Field(ge=1)
+    duckdb: DuckDBParams  # content hashes of what is loaded, read back and published are computed in DuckDB
 
 
 class SplitParams(Section):

@@ -26,6 +26,12 @@ Like the Delta table, loading is an idempotent upsert on the key: the content ha
 commit it produced are kept in the feature group's description, and when the newest commit
 is that commit with the same hash, nothing is written. Rows of the loaded years whose key is
 no longer in the frame are removed, so the loaded years hold exactly the frame's rows.
+
+Unlike the Delta backend this one works in pandas: the Hopsworks Python client inserts and reads
+pandas frames (its streaming insert API takes them a frame at a time), so Arrow data given to
+:meth:`HopsworksLakehouse.write` is read into one frame, and :meth:`HopsworksLakehouse.scan` is
+:meth:`~HopsworksLakehouse.read` as Arrow. That bounds this backend by memory: large backfills are
+Spark jobs on the Hopsworks cluster (their docs), not this client.
 """
 
 from __future__ import annotations
@@ -35,12 +41,15 @@ import re
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 from medcost.core.contracts import LoadReceipt
 from medcost.core.errors import MedcostError, one_line, summarise
 from medcost.core.features import CUTOFF_COLUMN
+from medcost.core.params import DuckDBParams
 from medcost.core.secrets import env
 from medcost.load.content import content_hash
+from medcost.load.rows import Rows, to_frame
 
 log = logging.getLogger(__name__)
 
@@ -76,9 +85,10 @@ def _settings() -> dict[str, Any]:
 class HopsworksLakehouse:
     """Feature group ``table`` version ``version`` in the project's feature store."""
 
-    def __init__(self, table: str, version: int) -> None:
+    def __init__(self, table: str, version: int, duckdb: DuckDBParams | None = None) -> None:
         self.table = table
         self.version = int(version)
+        self.duckdb = duckdb
         self._feature_store: Any = None
         self._where = f"hopsworks feature group {table} version {self.version}"
         self._secret: str | None = None
@@ -152,10 +162,21 @@ class HopsworksLakehouse:
 
     # -- Lakehouse protocol -------------------------------------------------------------
 
-    def write(self, frame: pd.DataFrame, key: list[str]) -> LoadReceipt:
-        """Upsert ``frame`` on ``key`` into the feature group; return the receipt."""
+    def write(self, rows: Rows, key: list[str], expected_hash: str | None = None) -> LoadReceipt:
+        """Upsert ``rows`` on ``key`` into the feature group; return the receipt.
+
+        The Hopsworks Python client inserts pandas frames, so Arrow data is read into one here
+        (all of it in memory; large backfills are Spark jobs on the cluster, per Hopsworks' docs).
+        ``expected_hash``: the content the caller means to write; other content is refused first.
+        """
+        frame = to_frame(rows)
         self._check_frame(frame, key)
-        digest = content_hash(frame, key)
+        digest = content_hash(frame, key, self.duckdb)
+        if expected_hash is not None and digest != expected_hash:
+            raise MedcostError(
+                f"{self._where}: the rows to write are not the expected ones "
+                f"(content hash {digest[:12]}..., expected {expected_hash[:12]}...): nothing written"
+            )
         years = sorted(int(y) for y in frame["year"].unique())
         fs = self._store()
         fg = self._call(
@@ -197,6 +218,10 @@ class HopsworksLakehouse:
             content_hash=digest,
             dtypes={str(c): str(t) for c, t in frame.dtypes.items()},
         )
+
+    def scan(self, receipt: LoadReceipt) -> pa.Table:
+        """The rows of :meth:`read` as an Arrow table (read through pandas: the client reads pandas frames)."""
+        return pa.Table.from_pandas(self.read(receipt), preserve_index=False)
 
     def read(self, receipt: LoadReceipt) -> pd.DataFrame:
         """The rows of the receipt's years at the receipt's commit, sorted by the key."""

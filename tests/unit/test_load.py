@@ -5,6 +5,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.dataset as ds
 import pytest
 
 from medcost.core.contracts import LoadReceipt, PublishedSnapshot, write_contract
@@ -14,10 +16,14 @@ from medcost.load import (
     DeltaLakehouse,
     content_hash,
     open_lakehouse,
+    open_parquet,
     publish,
     read_loaded,
     read_published,
-    read_staged,
+    replace_delta,
+    staged_dataset,
+    stream,
+    to_frame,
     upsert_delta,
 )
 
@@ -131,31 +137,74 @@ def test_the_receipt_names_what_was_loaded(tmp_path):
     )
 
 
-def test_read_staged_reads_the_receipts_version(tmp_path):
+def test_staged_dataset_is_the_receipts_version_as_arrow_that_duckdb_scans(tmp_path):
+    import duckdb
+
+    lake = DeltaLakehouse(tmp_path / "staging")
+    lake.write(features(year=2024), KEY)  # another year: not in the receipt
+    receipt = lake.write(features(), KEY)
+    lake.write(features(seed=1), KEY)  # the table moved on; the receipt pins its version
+    write_contract(tmp_path / "receipt.json", receipt)
+    read_back, rows = staged_dataset(tmp_path / "receipt.json", lake)
+    assert read_back == receipt
+    assert isinstance(rows, ds.Dataset) and rows.schema.names == receipt.columns
+    con = duckdb.connect()
+    con.register("staged", rows)
+    assert con.execute("SELECT count(*), min(year), max(year) FROM staged").fetchall() == [(50, 2025, 2025)]
+    pd.testing.assert_frame_equal(to_frame(rows, KEY), features())
+
+
+def test_staged_dataset_has_the_receipts_columns_after_the_table_gained_one(tmp_path):
     lake = DeltaLakehouse(tmp_path / "staging")
     receipt = lake.write(features(), KEY)
-    lake.write(features(seed=1), KEY)  # the table moved on; the receipt pins version 0
+    lake.write(features().assign(extra=1.0), KEY)  # merge_schema adds the column to the table
     write_contract(tmp_path / "receipt.json", receipt)
-    read_back, frame = read_staged(tmp_path / "receipt.json", lake)
-    assert read_back == receipt
-    pd.testing.assert_frame_equal(frame, features())
+    _, rows = staged_dataset(tmp_path / "receipt.json", lake)
+    assert rows.schema.names == receipt.columns
 
 
-def test_read_staged_without_a_receipt_names_the_load_stage(tmp_path):
+def test_staged_dataset_of_a_changed_table_is_refused(tmp_path):
+    lake = DeltaLakehouse(tmp_path / "staging")
+    receipt = lake.write(features(), KEY)
+    write_contract(tmp_path / "receipt.json", receipt.model_copy(update={"content_hash": "0" * 64}))
+    with pytest.raises(MedcostError, match="differs from the load receipt"):
+        staged_dataset(tmp_path / "receipt.json", lake)
+
+
+def test_staged_dataset_without_a_receipt_names_the_load_stage(tmp_path):
     with pytest.raises(MedcostError, match=r"receipt.json: file not found \(run the load stage first\)"):
-        read_staged(tmp_path / "receipt.json", DeltaLakehouse(tmp_path / "staging"))
+        staged_dataset(tmp_path / "receipt.json", DeltaLakehouse(tmp_path / "staging"))
 
 
-def test_publishing_copies_the_staged_rows_and_readers_get_exactly_them(tmp_path):
+def test_publishing_streams_the_staged_rows_and_readers_get_exactly_them(tmp_path):
     staging, published = DeltaLakehouse(tmp_path / "staging"), DeltaLakehouse(tmp_path / "published")
     staged = staging.write(features(), KEY)
-    receipt = publish(published, read_loaded(staging, staged), staged)
+    write_contract(tmp_path / "receipt.json", staged)
+    _, rows = staged_dataset(tmp_path / "receipt.json", staging)
+    receipt = publish(published, rows, staged)
     assert receipt.content_hash == staged.content_hash and receipt.table == str(tmp_path / "published")
+    assert (receipt.rows, receipt.years, receipt.columns) == (staged.rows, staged.years, staged.columns)
+    assert publish(published, rows, staged) == receipt  # publishing again: no new version
     write_contract(tmp_path / "published.json", PublishedSnapshot(receipt=receipt, as_of="2026-01-01"))
     staging.write(features(seed=1), KEY)  # the next snapshot is staged, not (yet) published
     snapshot, frame = read_published(tmp_path / "published.json", published)
     assert snapshot.receipt == receipt
     pd.testing.assert_frame_equal(frame, features())
+
+
+def test_publishing_rows_other_than_the_staged_ones_writes_nothing(tmp_path):
+    staging, published = DeltaLakehouse(tmp_path / "staging"), DeltaLakehouse(tmp_path / "published")
+    staged = staging.write(features(), KEY)
+    with pytest.raises(MedcostError, match="not the expected ones.*nothing written"):
+        publish(published, features(seed=1), staged)
+    assert not (tmp_path / "published").exists()
+
+
+def test_publishing_a_pandas_frame_still_works(tmp_path):
+    staging, published = DeltaLakehouse(tmp_path / "staging"), DeltaLakehouse(tmp_path / "published")
+    staged = staging.write(features(), KEY)
+    receipt = publish(published, read_loaded(staging, staged), staged)
+    assert receipt.content_hash == staged.content_hash
 
 
 def test_read_published_before_any_accepted_snapshot_names_validate(tmp_path):
@@ -211,3 +260,106 @@ def test_upsert_delta_creates_skips_and_merges_deleting_only_stale_rows(tmp_path
     assert DeltaTable(str(path)).history(1)[0][HASH_METADATA_KEY] == content_hash(second, key)
     # the earlier version is still readable (time travel)
     assert len(DeltaTable(str(path), version=0).to_pandas()) == len(first)
+
+
+def test_a_parquet_dataset_loads_as_its_frame_does_and_twice_is_one_version(tmp_path):
+    """transform's Parquet, opened as a lazy dataset, is the same content as the frame it was written from."""
+    frame = features(n=300)
+    frame.to_parquet(tmp_path / "features.parquet", index=False, row_group_size=64)  # several row groups
+    lake = DeltaLakehouse(tmp_path / "features")
+    from_file = lake.write(open_parquet(tmp_path / "features.parquet"), KEY)
+    assert from_file.content_hash == content_hash(frame, KEY)
+    assert (from_file.rows, from_file.years, from_file.columns) == (300, [2025], list(frame.columns))
+    assert lake.write(open_parquet(tmp_path / "features.parquet"), KEY) == from_file  # no new version
+    assert lake.write(frame, KEY).version == from_file.version  # nor from the frame it was written from
+    pd.testing.assert_frame_equal(read_loaded(lake, from_file), frame)
+
+
+def test_a_changed_parquet_dataset_is_one_new_version_without_the_rows_gone_from_the_loaded_years(tmp_path):
+    from deltalake import DeltaTable
+
+    lake = DeltaLakehouse(tmp_path / "features")
+    features(n=300, year=2024).to_parquet(tmp_path / "2024.parquet", index=False)
+    lake.write(open_parquet(tmp_path / "2024.parquet"), KEY)
+    features(n=300).to_parquet(tmp_path / "2025.parquet", index=False, row_group_size=64)
+    first = lake.write(open_parquet(tmp_path / "2025.parquet"), KEY)
+    changed = features(n=300).iloc[:-10]
+    changed.loc[0, "bmi"] = 99.0
+    changed.to_parquet(tmp_path / "changed.parquet", index=False, row_group_size=64)
+    second = lake.write(open_parquet(tmp_path / "changed.parquet"), KEY)
+    assert second.version == first.version + 1 and second.rows == 290
+    assert DeltaTable(str(tmp_path / "features")).history(1)[0]["operation"] == "WRITE"  # replaceWhere, no join
+    pd.testing.assert_frame_equal(read_loaded(lake, second), changed.reset_index(drop=True))
+    every_year = lake.read(second.model_copy(update={"years": [2024, 2025]}))
+    assert (every_year["year"] == 2024).sum() == 300  # the other year is untouched
+
+
+def test_writing_a_stream_read_once_is_refused_before_anything_is_read(tmp_path):
+    reader = pa.Table.from_pandas(features(), preserve_index=False).to_reader()
+    with pytest.raises(TypeError, match="read once"):
+        DeltaLakehouse(tmp_path / "features").write(reader, KEY)
+    with pytest.raises(TypeError, match="read once"):
+        upsert_delta(reader, tmp_path / "features", KEY, "t.year IN (2025)")
+    assert not (tmp_path / "features").exists()
+
+
+def test_upsert_delta_streams_a_reader_whose_digest_is_given(tmp_path):
+    frame = features()
+    digest = content_hash(frame, KEY)
+    reader = pa.Table.from_pandas(frame, preserve_index=False).to_reader(max_chunksize=7)
+    assert upsert_delta(reader, tmp_path / "features", KEY, "t.year IN (2025)", digest=digest) == 0
+    assert content_hash(DeltaLakehouse(tmp_path / "features").read(_receipt(frame, tmp_path)), KEY) == digest
+
+
+def _receipt(frame: pd.DataFrame, tmp_path: Path) -> LoadReceipt:
+    return LoadReceipt(
+        backend="deltalake",
+        table=str(tmp_path / "features"),
+        version=0,
+        rows=len(frame),
+        years=[2025],
+        key=KEY,
+        columns=list(frame.columns),
+        content_hash=content_hash(frame, KEY),
+    )
+
+
+def test_replace_delta_rewrites_only_the_rows_matching_its_predicate(tmp_path):
+    """One file holds both years: replacing 2025 keeps 2024's rows of it, and adds a new column."""
+    from deltalake import DeltaTable
+
+    path = tmp_path / "features"
+    both = pd.concat([features(year=2024), features(year=2025)], ignore_index=True)
+    assert replace_delta(both, path, KEY, "year IN (2025)") == 0  # created: one file
+    new = features(n=30, year=2025, seed=4).assign(extra=1.0)
+    assert replace_delta(new, path, KEY, "year IN (2025)") == 1
+    assert replace_delta(new.iloc[::-1], path, KEY, "year IN (2025)") == 1  # same content: no new version
+    after = DeltaTable(str(path)).to_pandas().sort_values(KEY).reset_index(drop=True)
+    pd.testing.assert_frame_equal(
+        after.loc[after["year"] == 2024].drop(columns="extra").reset_index(drop=True), features(year=2024)
+    )
+    assert after.loc[after["year"] == 2024, "extra"].isna().all()
+    pd.testing.assert_frame_equal(after.loc[after["year"] == 2025].reset_index(drop=True), new)
+    assert DeltaTable(str(path)).history(1)[0][HASH_METADATA_KEY] == content_hash(new, KEY)
+
+
+def test_replace_delta_refuses_rows_outside_its_predicate(tmp_path):
+    from deltalake import DeltaTable
+
+    path = tmp_path / "features"
+    replace_delta(features(), path, KEY, "year IN (2025)")
+    with pytest.raises(Exception, match="failed validation"):
+        replace_delta(features(year=2026), path, KEY, "year IN (2025)")
+    assert DeltaTable(str(path)).version() == 0
+
+
+def test_a_dataset_streams_in_bounded_batches_and_keeps_its_filter(tmp_path):
+    frame = pd.concat([features(n=300, year=2024), features(n=300)], ignore_index=True)
+    frame.to_parquet(tmp_path / "features.parquet", index=False, row_group_size=250)
+    dataset = open_parquet(tmp_path / "features.parquet")
+    sizes = [batch.num_rows for batch in stream(dataset, batch_rows=100)]
+    assert sum(sizes) == 600 and max(sizes) <= 100
+    only_2025 = dataset.filter(ds.field("year") == 2025)
+    streamed = stream(only_2025, batch_rows=64).read_all()
+    assert streamed.num_rows == 300 and set(streamed["year"].to_pylist()) == {2025}
+    assert content_hash(only_2025, KEY) == content_hash(features(n=300), KEY)

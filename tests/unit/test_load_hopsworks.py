@@ -24,7 +24,7 @@ import pytest
 
 from medcost.core.contracts import LoadReceipt
 from medcost.core.errors import MedcostError
-from medcost.load import HopsworksLakehouse, content_hash, open_lakehouse, read_loaded
+from medcost.load import HopsworksLakehouse, content_hash, open_lakehouse, open_parquet, read_loaded
 
 KEY = ["client_id", "year"]
 API_KEY = "hw-SECRET-apikey-0123456789abcdef"
@@ -565,6 +565,25 @@ def test_read_of_an_older_commit_time_travels_with_spark_engine(cluster: Cluster
     pdt.assert_frame_equal(back, expected(features()))
     [(_, read)] = cluster.named("FeatureGroup.read")
     assert read["wallclock_time"] == first.version and read["dataframe_type"] == "pandas"
+
+
+def test_arrow_rows_are_inserted_as_one_pandas_frame(cluster: Cluster, tmp_path: Path) -> None:
+    """The client inserts pandas frames: transform's Parquet, given as a dataset, is read into one."""
+    frame = features()
+    frame.to_parquet(tmp_path / "features.parquet", index=False)
+    receipt = lakehouse().write(open_parquet(tmp_path / "features.parquet"), KEY)
+    [(args, _)] = cluster.named("FeatureGroup.insert")
+    pdt.assert_frame_equal(args[0], frame)
+    assert receipt.content_hash == content_hash(frame, KEY)
+    assert lakehouse().write(frame, KEY) == receipt  # the same content as a frame: not inserted again
+    assert content_hash(lakehouse().scan(receipt), KEY) == receipt.content_hash
+
+
+def test_publishing_other_content_than_expected_inserts_nothing(cluster: Cluster) -> None:
+    receipt = lakehouse().write(features(), KEY)
+    with pytest.raises(MedcostError, match="not the expected ones"):
+        HopsworksLakehouse("client_features_published", 1).write(features(bump=1.0), KEY, receipt.content_hash)
+    assert len(cluster.named("FeatureGroup.insert")) == 1
 
 
 def test_existing_feature_group_with_another_key_is_refused(cluster: Cluster) -> None:

@@ -63,7 +63,9 @@ def test_unknown_key_is_a_typo_and_names_the_near_miss(params):
         section(nested, "validate", ValidateParams)
     far = copy.deepcopy(params)
     far["load"]["zzz"] = 1
-    with pytest.raises(MedcostError, match=r"unknown key load.zzz \(known keys: backend, table, hopsworks_version\)"):
+    with pytest.raises(
+        MedcostError, match=r"unknown key load.zzz \(known keys: backend, table, hopsworks_version, duckdb\)"
+    ):
         section(far, "load", LoadParams)
 
 
