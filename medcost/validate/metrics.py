@@ -176,8 +176,10 @@ def _compound_unique(table: Table, domain: Mapping[str, Any], scope: str) -> tup
             f"WHERE {scope} AND {kept} GROUP BY ALL HAVING count(*) > 1"
         )
         table.memo[key] = name
-    same = " AND ".join(f"r.__k{i} IS NOT DISTINCT FROM {v}" for i, v in enumerate(values))
-    return kept, f"EXISTS (SELECT 1 FROM {table.memo[key]} r WHERE {same})", []
+    # structs compare missing fields as equal (as duplicated does); a correlated EXISTS would hash every key again
+    row = ", ".join(f"__k{i} := {v}" for i, v in enumerate(values))
+    repeated = ", ".join(f"__k{i} := __k{i}" for i in range(len(values)))
+    return kept, f"struct_pack({row}) IN (SELECT struct_pack({repeated}) FROM {table.memo[key]})", []
 
 
 def _between(c: str, values: Mapping[str, Any]) -> tuple[str, list[Any]]:
