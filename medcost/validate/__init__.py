@@ -1,8 +1,9 @@
 """The validate stage: the data-quality gate, Great Expectations suites on the raw extract and the loaded feature table.
 
 Four suites built from params (:mod:`medcost.validate.suites`) run in one ephemeral context
-(:mod:`medcost.validate.run`): the raw extract where it is, in DuckDB over its Parquet files
-(:mod:`medcost.validate.tables`, :mod:`medcost.validate.engine`), with the results Great
+(:mod:`medcost.validate.run`): the raw extract and the staged feature table where they are, in
+DuckDB over their Parquet files and Arrow data (:mod:`medcost.validate.tables`,
+:mod:`medcost.validate.engine`), with the results Great
 Expectations' pandas engine gives on the typed frames (:mod:`medcost.validate.frames`);
 the result is a :class:`~medcost.core.contracts.ValidationReport` (metrics/validate.json,
 :mod:`medcost.validate.report`) and Data Docs (:mod:`medcost.validate.docs`).
@@ -20,10 +21,18 @@ from medcost.validate.frames import (
 )
 from medcost.validate.profile import FIRST_RUN_MESSAGE, profile_batch
 from medcost.validate.report import describe_failure, failure_message, log_failures, write_report
-from medcost.validate.run import Batch, features_batch, raw_batches, raw_tables, run_suites
+from medcost.validate.run import (
+    Batch,
+    expectation_results,
+    features_batch,
+    features_table,
+    raw_batches,
+    raw_tables,
+    run_suites,
+)
 from medcost.validate.snapshot import profile_snapshot
 from medcost.validate.suites import claims_clients_suite, claims_suite, clients_suite, features_suite
-from medcost.validate.tables import Table, parquet_table
+from medcost.validate.tables import Table, arrow_table, parquet_table
 
 __all__ = [
     "FIRST_RUN_MESSAGE",
@@ -31,6 +40,7 @@ __all__ = [
     "RELATION_COLUMN",
     "Batch",
     "Table",
+    "arrow_table",
     "build_data_docs",
     "check_data_docs",
     "claims_clients_frame",
@@ -38,9 +48,11 @@ __all__ = [
     "claims_suite",
     "clients_suite",
     "describe_failure",
+    "expectation_results",
     "failure_message",
     "feature_kinds",
     "features_batch",
+    "features_table",
     "features_suite",
     "log_failures",
     "parquet_table",

@@ -25,12 +25,15 @@ from medcost.validate.docs import build_data_docs
 from medcost.validate.engine import MARK, add_source, placeholder, tables_served
 from medcost.validate.frames import claims_clients_frame, feature_kinds, typed_frame
 from medcost.validate.gx import ephemeral_context, gx
+from medcost.validate.metrics import quantiles
 from medcost.validate.results import meta_problems, suite_result
 from medcost.validate.suites import claims_clients_suite, claims_suite, clients_suite, features_suite
-from medcost.validate.tables import Table, claims_clients_table, parquet_table
+from medcost.validate.tables import Table, arrow_table, claims_clients_table, parquet_table
 
 if TYPE_CHECKING:
     import duckdb
+    import pyarrow as pa
+    import pyarrow.dataset
     from great_expectations.core.expectation_suite import ExpectationSuite
 
 log = logging.getLogger(__name__)
@@ -92,22 +95,37 @@ def raw_batches(
     ]
 
 
+def features_table(
+    con: duckdb.DuckDBPyConnection, transform: TransformParams, data: pa.Table | pa.dataset.Dataset
+) -> Table:
+    """The staged feature table (Arrow: a table, or a dataset scanned lazily) as a table of ``con``.
+
+    It stands for the frame the lakehouse reads (sorted by ``transform.key``) in its validation
+    dtypes (:func:`medcost.validate.frames.feature_kinds`), and is validated where it is.
+    """
+    return arrow_table(con, "features", data, feature_kinds(transform), transform.key)
+
+
 def features_batch(
     extract: ExtractParams,
     transform: TransformParams,
     cfg: ValidateParams,
-    features: pd.DataFrame,
+    features: Table,
     receipt: LoadReceipt | None = None,
     extracted: ExtractMetrics | None = None,
 ) -> Batch:
-    """The feature table's batch: as many rows as the load receipt says, at most two per extracted client."""
+    """The feature table's batch (:func:`features_table`): as many rows as the load receipt says, at most two per client.
+
+    The training target's observed quantiles (for the failure messages) are pandas' linear
+    ones, computed in DuckDB (:func:`medcost.validate.metrics.quantiles`).
+    """
     rows = receipt.rows if receipt is not None else None
-    target = pd.to_numeric(features.get(transform.target), errors="coerce") if transform.target in features else None
-    quantiles = {q: float(target.quantile(q)) for q in cfg.target.quantiles} if target is not None else {}
+    target = transform.target
+    observed = quantiles(features, target, cfg.target.quantiles) if target in features.columns else {}
     return Batch(
         "features",
-        typed_frame(features, feature_kinds(transform)),
-        features_suite(extract, transform, cfg, rows, _rows(extracted, "clients"), quantiles),
+        features,
+        features_suite(extract, transform, cfg, rows, _rows(extracted, "clients"), observed),
     )
 
 
@@ -137,30 +155,13 @@ def run_suites(
     suites: dict[str, SuiteResult] = {}
     problems: list[str] = []
     expectations = evaluated = 0
+    run_id = RunIdentifier(run_name=RUN_NAME, run_time=run_time)
     for batch in steps(batches, "validate suites"):
         suite_started = time.perf_counter()
-        suite = context.suites.add(batch.suite)
-        definition = source.add_dataframe_asset(batch.name).add_batch_definition_whole_dataframe(batch.name)
-        validation = context.validation_definitions.add(
-            module.ValidationDefinition(name=batch.name, data=definition, suite=suite)
-        )
-        configured = list(suite.expectations)
+        definition, validation, configured = _added(module, context, source, batch)
         expectations += len(configured)
         try:
-            data: object = batch.frame
-            served: dict[str, Table] = {}
-            frames: dict[str, Table] = {}
-            if isinstance(batch.frame, Table):  # its metrics are computed in DuckDB: the frame has no rows
-                data = frame = placeholder(batch.frame)
-                frames[frame.attrs[MARK]] = batch.frame  # the batch is made once (here), with its fingerprint
-                with tables_served({}, frames):
-                    served[definition.get_batch(batch_parameters={"dataframe": frame}).id] = batch.frame
-            with tables_served(served, frames):
-                result = validation.run(
-                    batch_parameters={"dataframe": data},
-                    result_format=RESULT_FORMAT,
-                    run_id=RunIdentifier(run_name=RUN_NAME, run_time=run_time),
-                )
+            result = _run(definition, validation, batch, run_id)
         except Exception as exc:  # a bug or an unusable frame: the gate is closed, and says why
             problems.append(f"{batch.name}: the validation did not run ({type(exc).__name__}: {summarise(exc)})")
             suites[batch.name] = suite_result(len(batch.frame), [], len(configured), examples)
@@ -190,3 +191,42 @@ def run_suites(
     # on metrics/validate.json does not rerun for nothing.
     log.info("validation %s in %.1fs", "passed" if final.success else "FAILED", time.perf_counter() - started)
     return final
+
+
+def expectation_results(batches: list[Batch], run_time: dt.datetime | None = None) -> dict[str, list[dict[str, Any]]]:
+    """Great Expectations' result of every expectation of each batch, as JSON, in suite order (to compare engines)."""
+    module = gx()
+    context = ephemeral_context()
+    from great_expectations.core.run_identifier import RunIdentifier
+
+    source = add_source(context, "medcost")
+    run_id = RunIdentifier(run_name=RUN_NAME, run_time=run_time or dt.datetime.now(dt.UTC))
+    out = {}
+    for batch in batches:
+        definition, validation, _ = _added(module, context, source, batch)
+        out[batch.name] = [r.to_json_dict() for r in _run(definition, validation, batch, run_id).results]
+    return out
+
+
+def _added(module: Any, context: Any, source: Any, batch: Batch) -> tuple[Any, Any, list[Any]]:
+    """``batch``'s suite and validation definition added to ``context``; the definition, the validation, its expectations."""
+    suite = context.suites.add(batch.suite)
+    definition = source.add_dataframe_asset(batch.name).add_batch_definition_whole_dataframe(batch.name)
+    validation = context.validation_definitions.add(
+        module.ValidationDefinition(name=batch.name, data=definition, suite=suite)
+    )
+    return definition, validation, list(suite.expectations)
+
+
+def _run(definition: Any, validation: Any, batch: Batch, run_id: Any) -> Any:
+    """One validation run of ``batch`` (its metrics computed in DuckDB if it is a Table): Great Expectations' result."""
+    data: object = batch.frame
+    served: dict[str, Table] = {}
+    frames: dict[str, Table] = {}
+    if isinstance(batch.frame, Table):  # its metrics are computed in DuckDB: the frame has no rows
+        data = frame = placeholder(batch.frame)
+        frames[frame.attrs[MARK]] = batch.frame  # the batch is made once (here), with its fingerprint
+        with tables_served({}, frames):
+            served[definition.get_batch(batch_parameters={"dataframe": frame}).id] = batch.frame
+    with tables_served(served, frames):
+        return validation.run(batch_parameters={"dataframe": data}, result_format=RESULT_FORMAT, run_id=run_id)

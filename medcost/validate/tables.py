@@ -1,9 +1,10 @@
-"""Tables validated where they are: DuckDB views over the Parquet extract, standing for the frames pandas would read.
+"""Tables validated where they are: DuckDB views over the Parquet extract or Arrow data, standing for the frames pandas would read.
 
 A :class:`Table` stands for the pandas frame the suites were written for (``read_raw`` then
 ``typed_frame``, or ``claims_clients_frame``) without reading it: its columns' dtypes are
 those ``typed_frame`` decides (on a few witness rows per column), its rows keep their file
-order and position (the frame's index), and any rows read back (the first unexpected ones,
+order and position (the frame's index) or, for Arrow data standing for a frame sorted by a key
+(the staged feature table), the position of that order (:mod:`medcost.validate.ordered`), and any rows read back (the first unexpected ones,
 distinct values) are typed as the frame's. Every metric a suite asks for is computed in SQL
 (:mod:`medcost.validate.metrics`); memory is DuckDB's (its ``memory_limit``, spilling to
 ``temp_directory``), not the table's size.
@@ -12,7 +13,7 @@ distinct values) are typed as the frame's. Every metric a suite asks for is comp
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,9 +26,10 @@ from medcost.validate.frames import RELATION_COLUMN, arrow_frame, typed_frame
 if TYPE_CHECKING:
     import duckdb
     import pyarrow as pa
+    import pyarrow.dataset
 
 ROW = "__medcost_row"
-"""A row's position in its Parquet file: its index label in the frame ``read_raw`` reads."""
+"""A row's position (its index label in the frame): in its Parquet file, or in the key order of a keyed table."""
 
 
 _FLOATS = ("DOUBLE", "FLOAT", "REAL")
@@ -40,7 +42,7 @@ def quoted(name: str) -> str:
 
 @dataclass
 class Table:
-    """One table in DuckDB: ``view`` holds its rows in file order and their positions (``ROW``)."""
+    """One table in DuckDB: ``view`` holds its rows and their positions (``ROW``), or none if ``key`` orders them."""
 
     name: str
     con: duckdb.DuckDBPyConnection
@@ -50,6 +52,8 @@ class Table:
     rows: int
     dtypes: dict[str, Any]
     sql_types: dict[str, str]
+    key: tuple[str, ...] = ()
+    reader: Callable[[pa.Table], pd.DataFrame] = arrow_frame
     memo: dict[Any, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -60,11 +64,14 @@ class Table:
         return self.rows
 
     def typed(self, arrow: pa.Table) -> pd.DataFrame:
-        """Rows of this table as the pandas frame holds them: read as ``read_raw`` does, in the frame's dtypes."""
-        frame = typed_frame(arrow_frame(arrow.cast(pa_schema(self.schema, arrow.column_names))), self.kinds)
+        """Rows of this table as the pandas frame holds them: read as its ``reader`` reads them, in the frame's dtypes."""
+        read = self.reader(arrow.cast(pa_schema(self.schema, arrow.column_names)))
+        frame = typed_frame(read, self.kinds)
         for column in frame.columns:
             if frame[column].dtype != self.dtypes[column]:  # a value elsewhere in the column decided (ns or ms dates)
-                frame[column] = frame[column].astype(self.dtypes[column])
+                # rows all missing are typed as their kind's: the missing values are the reader's (None in text)
+                values = read[column] if read[column].isna().all() else frame[column]
+                frame[column] = values.astype(self.dtypes[column])
         return frame
 
     def isnull(self, column: str) -> str:
@@ -105,6 +112,36 @@ def parquet_table(con: duckdb.DuckDBPyConnection, name: str, path: str | Path, k
     return _table(con, name, view, schema, dict(kinds))
 
 
+def arrow_table(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    data: pa.Table | pa.dataset.Dataset,
+    kinds: Mapping[str, str],
+    key: Sequence[str],
+) -> Table:
+    """Arrow data (a table, or a dataset scanned lazily) standing for its frame sorted by ``key``, as a table of ``con``.
+
+    Nothing is copied into DuckDB: every metric scans ``data`` (only the columns it needs), and a
+    row's position is that of the sorted frame (``sort_values(key, kind="stable")``), computed
+    only for the rows that need one (:mod:`medcost.validate.ordered`). The frame is read as the
+    lakehouse reads a version (``to_pandas()``: text as objects, missing integers as floats) and
+    then typed (``typed_frame``).
+    """
+    missing = [k for k in key if k not in data.schema.names]
+    if not key or missing:
+        raise MedcostError(f"{name}: the key {list(key)} is not among its columns {data.schema.names}")
+    source = f"validate_{name}_arrow"
+    con.register(source, data)
+    view = quoted(f"validate_{name}")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM {quoted(source)}")
+    return _table(con, name, view, data.schema, dict(kinds), tuple(key), _lakehouse_frame)
+
+
+def _lakehouse_frame(arrow: pa.Table) -> pd.DataFrame:
+    """Arrow rows as the lakehouse reads a version into pandas (``DeltaTable.to_pandas``)."""
+    return arrow.to_pandas()
+
+
 def claims_clients_table(claims: Table, clients: Table) -> Table:
     """One row per claim, in claims' order: ``unknown_client_id`` is its client id if that client is not in clients."""
     import pyarrow as pa
@@ -122,10 +159,18 @@ def claims_clients_table(claims: Table, clients: Table) -> Table:
     return _table(claims.con, "claims_clients", view, pa.schema([(RELATION_COLUMN, pa.int64())]), {})
 
 
-def _table(con: duckdb.DuckDBPyConnection, name: str, view: str, schema: pa.Schema, kinds: dict[str, str]) -> Table:
+def _table(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    view: str,
+    schema: pa.Schema,
+    kinds: dict[str, str],
+    key: tuple[str, ...] = (),
+    reader: Callable[[pa.Table], pd.DataFrame] = arrow_frame,
+) -> Table:
     sql_types = {str(r[0]): str(r[1]) for r in con.execute(f"DESCRIBE {view}").fetchall()}
     rows = int(con.execute(f"SELECT count(*) FROM {view}").fetchall()[0][0])
-    table = Table(name, con, view, schema, kinds, rows, {}, sql_types)
+    table = Table(name, con, view, schema, kinds, rows, {}, sql_types, key, reader)
     witness = _witness(table)
     table.dtypes = {c: witness[c].dtype for c in witness.columns}
     return table
@@ -159,9 +204,20 @@ def _witness(table: Table) -> pd.DataFrame:
     found = table.arrow(f"SELECT {', '.join(picks)} FROM {table.view}")
     arrays = [found.column(i).combine_chunks().flatten() for i in range(found.num_columns)]
     length = max((len(a) for a in arrays), default=0)
-    padded = [pa.concat_arrays([a, pa.nulls(length - len(a), a.type)]) for a in arrays]
+    # padded with a value of their own (a null would make a reader's integers floats)
+    padded = [pa.concat_arrays([a, _repeated(a, length - len(a))]) for a in arrays]
     arrow = pa.table(padded, names=table.columns).cast(pa_schema(table.schema, table.columns))
-    return typed_frame(arrow_frame(arrow), table.kinds)
+    return typed_frame(table.reader(arrow), table.kinds)
+
+
+def _repeated(values: pa.Array, count: int) -> pa.Array:
+    """``count`` copies of the first value in ``values`` that is not null (nulls if there is none)."""
+    import pyarrow as pa
+
+    present = values.drop_null()
+    if not len(present):
+        return pa.nulls(count, values.type)
+    return present.take(pa.array([0] * count, pa.int64()))
 
 
 FINGERPRINT_ROWS = 1_000_000
@@ -177,12 +233,14 @@ def fingerprint(table: Table, threshold: float) -> str | None:
     """
     import pyarrow as pa
 
-    sample = table.typed(table.arrow(f"SELECT * EXCLUDE ({ROW}) FROM {table.view} ORDER BY {ROW} LIMIT 1"))
+    from medcost.validate.ordered import ordered
+
+    sample = table.typed(table.arrow(f"{ordered(table, table.columns)} LIMIT 1"))
     per_row = int(sample.memory_usage(index=False).sum()) if len(sample) else 0
     if pd.RangeIndex(table.rows).memory_usage() + per_row * table.rows >= threshold:
         return None
     digest, start = hashlib.md5(usedforsecurity=False), 0
-    rows = table.con.sql(f"SELECT * EXCLUDE ({ROW}) FROM {table.view} ORDER BY {ROW}")
+    rows = table.con.sql(ordered(table, table.columns))
     reader = rows.to_arrow_reader(FINGERPRINT_ROWS)
     for batch in reader:
         chunk = table.typed(pa.Table.from_batches([batch]))
