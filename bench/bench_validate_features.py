@@ -5,7 +5,7 @@
 ``--work`` is a scratch copy of the repository in which fingerprint, extract, transform and
 load already ran: its params.yaml names the staged Delta table and its load receipt. Each
 contender runs as its own process under ``/usr/bin/time -v`` (``--one pandas|duckdb``, imports
-included): ``pandas`` reads the staged version as validate did (``read_staged``: the lakehouse's
+included): ``pandas`` reads the staged version as validate did (``staged_dataset`` and ``to_frame``: the lakehouse's
 frame, sorted by the key) and runs the suite on Great Expectations' pandas engine; ``duckdb``
 opens the same version as a pyarrow dataset (``DeltaTable(...).to_pyarrow_dataset()``) and runs
 it through :func:`medcost.validate.features_table` in DuckDB under ``validate.duckdb``. Their
@@ -49,11 +49,12 @@ def one(contender: str, out: Path) -> None:
     if contender == "pandas":
         import pandas as pd
 
-        from medcost.load import open_staging, read_staged
+        from medcost.load import open_staging, staged_dataset, to_frame
 
-        receipt, frame = read_staged(
+        receipt, staged = staged_dataset(
             catalog.load_receipt, open_staging(section(params, "load", LoadParams), catalog.staging)
         )
+        frame = to_frame(staged, receipt.key)
         target = pd.to_numeric(frame[transform.target], errors="coerce")
         observed = {q: float(target.quantile(q)) for q in cfg.target.quantiles}
         clients = extracted.tables["clients"].rows

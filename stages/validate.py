@@ -12,8 +12,6 @@ import datetime as dt
 import logging
 from typing import Any
 
-import pyarrow as pa
-
 from medcost.core.catalog import Catalog
 from medcost.core.contracts import (
     ExtractMetrics,
@@ -29,7 +27,7 @@ from medcost.core.duck import connect
 from medcost.core.entry import run_stage
 from medcost.core.errors import MedcostError
 from medcost.core.params import ExtractParams, LoadParams, TransformParams, ValidateParams, section
-from medcost.load import open_published, open_staging, publish, staged_dataset, to_frame
+from medcost.load import open_published, open_staging, publish, staged_dataset
 from medcost.validate import (
     Batch,
     failure_message,
@@ -56,16 +54,14 @@ def main(params: dict[str, Any], args: argparse.Namespace) -> None:
     cfg = section(params, "validate", ValidateParams)
     extracted = read_contract(catalog.extract_metrics, ExtractMetrics, made_by="extract")
     receipt, staged = staged_dataset(catalog.load_receipt, open_staging(load, catalog.staging))  # Arrow, lazy
-    features = to_frame(staged, receipt.key)  # pandas for features_batch, until it takes `staged` (DuckDB scans it)
     previous = read_contract(catalog.published, PublishedSnapshot) if catalog.published.exists() else None
     source = read_contract(catalog.source_fingerprint, SourceFingerprint, made_by="fingerprint").identity
     con = connect(cfg.duckdb)  # the raw extract is validated where it is: DuckDB over its Parquet files
     try:
         clients, claims = raw_tables(con, extract, catalog.raw_table("clients"), catalog.raw_table("claims"))
         batches = raw_batches(extract, transform, cfg, clients, claims, extracted)
-        # a bridge until load hands over the staged version as a dataset: the frame read_staged read, as Arrow
-        staged = features_table(con, transform, pa.Table.from_pandas(features, preserve_index=False))
-        batches.append(features_batch(extract, transform, cfg, staged, receipt, extracted))
+        features = features_table(con, transform, staged)  # the staged version, scanned by DuckDB where it is
+        batches.append(features_batch(extract, transform, cfg, features, receipt, extracted))
         profile = profile_snapshot(clients, claims, extract, transform).model_copy(update={"source": source})
         report, reference = _validate(catalog, cfg, extract, batches, previous, profile, receipt)
     finally:

@@ -28,7 +28,7 @@ from medcost import validate
 from medcost.core.catalog import Catalog
 from medcost.core.duck import connect
 from medcost.core.params import DuckDBParams, ExtractParams, LoadParams, TransformParams, ValidateParams, section
-from medcost.load import open_staging, read_staged
+from medcost.load import open_staging, staged_dataset, to_frame
 from medcost.validate.metrics import quantiles
 from medcost.validate.ordered import first_rows
 from medcost.validate.tables import ROW
@@ -79,7 +79,10 @@ def staged(small_source, params, tmp_path_factory) -> tuple[pa.Table, dict[str, 
         patch.delenv("MEDCOST_SOURCE_URL", raising=False)
         run_stages(stage, "fingerprint", "extract", "transform", "load")
     catalog = Catalog.from_params(stage)
-    _, frame = read_staged(catalog.load_receipt, open_staging(section(stage, "load", LoadParams), catalog.staging))
+    receipt, staged = staged_dataset(
+        catalog.load_receipt, open_staging(section(stage, "load", LoadParams), catalog.staging)
+    )
+    frame = to_frame(staged, receipt.key)  # the staged version as validate's pandas engine read it, sorted by the key
     return pa.Table.from_pandas(frame, preserve_index=False), stage
 
 
