@@ -1,4 +1,6 @@
-"""Great Expectations' row conditions (``Column("year") == 2025``, ``.is_in``, ``&``, ``|``) as DuckDB SQL, keeping the rows pandas keeps.
+"""Great Expectations' row conditions as DuckDB SQL, keeping the rows pandas keeps.
+
+The conditions built with ``Column("year") == 2025``, ``.is_in``, ``&`` and ``|``.
 
 Its pandas engine filters the frame with ``DataFrame.query``; there a missing value (NULL, NaN)
 fails every comparison except ``not in`` and, in float and text columns, ``!=``. Conditions of

@@ -18,7 +18,8 @@ import pandas as pd
 from medcost.core.errors import summarise
 from medcost.validate.gx import gx
 from medcost.validate.metrics import metric
-from medcost.validate.tables import Table, fingerprint
+from medcost.validate.ordered import fingerprint
+from medcost.validate.tables import Table
 
 SOURCE_TYPE = "medcost_pandas"
 """The data source's type name: ``context.data_sources.add_medcost_pandas`` makes one."""

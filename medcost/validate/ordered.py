@@ -7,13 +7,17 @@ never need one. The few rows that need theirs (the first unexpected rows) get it
 the number of rows whose key sorts before theirs, plus their rank among the rows of the same
 key. pandas' stable sort keeps equal keys in file order, which a scan does not know: they are
 ranked by their other columns (the same data gives the same positions whatever its files).
-Missing key values sort last, as in ``sort_values``.
+Missing key values sort last, as in ``sort_values``. The batch's fingerprint reads every row
+in that order (:func:`fingerprint`).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
+
+import pandas as pd
 
 from medcost.validate.tables import ROW, Table, quoted
 
@@ -48,6 +52,36 @@ def _stored(table: Table, where: str, params: list[Any], columns: list[str], lim
     select = ", ".join([*(quoted(c) for c in columns), ROW])
     cut = "" if limit is None else f" LIMIT {int(limit)}"
     return table.arrow(f"SELECT {select} FROM {table.view} WHERE {where} ORDER BY {ROW}{cut}", params)
+
+
+FINGERPRINT_ROWS = 1_000_000
+"""Rows per chunk hashed for the batch fingerprint."""
+
+
+def fingerprint(table: Table, threshold: float) -> str | None:
+    """Great Expectations' ``pandas_data_fingerprint`` of the frame ``table`` stands for, hashed chunk by chunk.
+
+    As its pandas engine does: the md5 of the frame's row hashes (``hash_pandas_object``, index
+    included), only for a frame of fewer than ``threshold`` bytes (None otherwise). A row's hash
+    depends on that row alone, so the chunks' hashes in order are the frame's.
+    """
+    import pyarrow as pa
+
+    sample = table.typed(table.arrow(f"{ordered(table, table.columns)} LIMIT 1"))
+    per_row = int(sample.memory_usage(index=False).sum()) if len(sample) else 0
+    if pd.RangeIndex(table.rows).memory_usage() + per_row * table.rows >= threshold:
+        return None
+    digest, start = hashlib.md5(usedforsecurity=False), 0
+    rows = table.con.sql(ordered(table, table.columns))
+    reader = rows.to_arrow_reader(FINGERPRINT_ROWS)
+    for batch in reader:
+        chunk = table.typed(pa.Table.from_batches([batch]))
+        chunk.index = pd.RangeIndex(start, start + len(chunk))
+        digest.update(pd.util.hash_pandas_object(chunk, index=True).to_numpy())
+        start += len(chunk)
+    if start == 0:  # no rows: the hash of an empty frame
+        digest.update(pd.util.hash_pandas_object(table.typed(rows.limit(0).to_arrow_table()), index=True).to_numpy())
+    return digest.hexdigest()
 
 
 def _ranked(table: Table, where: str, params: list[Any], columns: list[str], limit: int | None) -> pa.Table:

@@ -1,4 +1,4 @@
-"""Tables validated where they are: DuckDB views over the Parquet extract or Arrow data, standing for the frames pandas would read.
+"""Tables validated where they are: DuckDB views over Parquet files or Arrow data, standing for pandas frames.
 
 A :class:`Table` stands for the pandas frame the suites were written for (``read_raw`` then
 ``typed_frame``, or ``claims_clients_frame``) without reading it: its columns' dtypes are
@@ -12,7 +12,6 @@ distinct values) are typed as the frame's. Every metric a suite asks for is comp
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -218,35 +217,3 @@ def _repeated(values: pa.Array, count: int) -> pa.Array:
     if not len(present):
         return pa.nulls(count, values.type)
     return present.take(pa.array([0] * count, pa.int64()))
-
-
-FINGERPRINT_ROWS = 1_000_000
-"""Rows per chunk hashed for the batch fingerprint."""
-
-
-def fingerprint(table: Table, threshold: float) -> str | None:
-    """Great Expectations' ``pandas_data_fingerprint`` of the frame ``table`` stands for, hashed chunk by chunk.
-
-    As its pandas engine does: the md5 of the frame's row hashes (``hash_pandas_object``, index
-    included), only for a frame of fewer than ``threshold`` bytes (None otherwise). A row's hash
-    depends on that row alone, so the chunks' hashes in order are the frame's.
-    """
-    import pyarrow as pa
-
-    from medcost.validate.ordered import ordered
-
-    sample = table.typed(table.arrow(f"{ordered(table, table.columns)} LIMIT 1"))
-    per_row = int(sample.memory_usage(index=False).sum()) if len(sample) else 0
-    if pd.RangeIndex(table.rows).memory_usage() + per_row * table.rows >= threshold:
-        return None
-    digest, start = hashlib.md5(usedforsecurity=False), 0
-    rows = table.con.sql(ordered(table, table.columns))
-    reader = rows.to_arrow_reader(FINGERPRINT_ROWS)
-    for batch in reader:
-        chunk = table.typed(pa.Table.from_batches([batch]))
-        chunk.index = pd.RangeIndex(start, start + len(chunk))
-        digest.update(pd.util.hash_pandas_object(chunk, index=True).to_numpy())
-        start += len(chunk)
-    if start == 0:  # no rows: the hash of an empty frame
-        digest.update(pd.util.hash_pandas_object(table.typed(rows.limit(0).to_arrow_table()), index=True).to_numpy())
-    return digest.hexdigest()
