@@ -8,10 +8,9 @@ from typing import Any
 from medcost.core.catalog import Catalog
 from medcost.core.contracts import SplitSummary, write_contract
 from medcost.core.entry import run_stage
-from medcost.core.io import write_parquet
 from medcost.core.params import ExtractParams, LoadParams, SplitParams, TransformParams, section
-from medcost.load import open_published, read_published
-from medcost.split import split_train_test, training_and_scoring
+from medcost.load import open_published, scan_published
+from medcost.split import PartPaths, split_published
 
 
 def main(params: dict[str, Any], args: argparse.Namespace) -> None:
@@ -21,28 +20,23 @@ def main(params: dict[str, Any], args: argparse.Namespace) -> None:
     transform = section(params, "transform", TransformParams)
     load = section(params, "load", LoadParams)
     cfg = section(params, "split", SplitParams)
-    published, frame = read_published(catalog.published, open_published(load, catalog.lakehouse))
-    years = extract.training_years(transform.training_years)
-    rows, scoring = training_and_scoring(frame, transform.target, years, extract.scoring_year)
-    train, test = split_train_test(
+    published, rows = scan_published(catalog.published, open_published(load, catalog.lakehouse))
+    sizes = split_published(
         rows,
-        transform.target,
         transform.key,
-        cfg.test_size,
-        cfg.seed,
-        cfg.bins,
-        cfg.tail,
-        min_test_rows=cfg.min_test_rows,
+        transform.target,
+        extract.training_years(transform.training_years),
+        extract.scoring_year,
+        cfg,
+        cfg.duckdb,
+        PartPaths(train=catalog.train, test=catalog.test, scoring=catalog.scoring),
     )
-    write_parquet(train, catalog.train)
-    write_parquet(test, catalog.test)
-    write_parquet(scoring.sort_values(transform.key, kind="stable").reset_index(drop=True), catalog.scoring)
     summary = SplitSummary(
         published_hash=published.receipt.content_hash,
         as_of=published.as_of,
-        train=len(train),
-        test=len(test),
-        scoring=len(scoring),
+        train=sizes.train,
+        test=sizes.test,
+        scoring=sizes.scoring,
     )
     write_contract(catalog.split_summary, summary)  # predict checks it scores the published snapshot
 

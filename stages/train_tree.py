@@ -8,8 +8,7 @@ from typing import Any
 from medcost.core.catalog import Catalog
 from medcost.core.entry import run_stage
 from medcost.core.features import FeatureSpec
-from medcost.core.io import read_parquet
-from medcost.core.model_file import save_model
+from medcost.core.model_file import read_model_rows, save_model
 from medcost.core.params import TrainTreeParams, TransformParams, section
 from medcost.train import build_tree_pipeline, describe, fit, log_with_dvclive, training_metrics
 
@@ -20,7 +19,7 @@ def main(params: dict[str, Any], args: argparse.Namespace) -> None:
     spec = FeatureSpec.from_params(section(params, "transform", TransformParams))
     cfg = section(params, "train_tree", TrainTreeParams)
     pipeline = build_tree_pipeline(cfg, spec)
-    train = read_parquet(catalog.train, made_by="split")
+    train = read_model_rows(catalog.train, spec, made_by="split")
     model = fit(pipeline, train, spec, n_threads=cfg.n_jobs)
     save_model(model, catalog.model("tree"))
     metrics = training_metrics(model, train, spec)

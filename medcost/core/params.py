@@ -137,6 +137,7 @@ class SplitParams(Section):
     seed: int = Field(ge=0)
     bins: int = Field(ge=1, le=100)  # equal-count bins of the positive targets (zeros are a bin of their own)
     tail: float = Field(ge=0.0, lt=0.5)  # the top `tail` share of positive targets is one more bin
+    duckdb: DuckDBParams  # the parts are written from the published rows in DuckDB, within these resources
 
 
 class TrainTreeParams(Section):
@@ -215,6 +216,7 @@ class DriftParams(Section):
     psi_bins: int = Field(ge=2, le=100)  # quantile bins of the reference, for numeric PSI
     psi_epsilon: float = Field(gt=0.0, lt=0.01)  # share given to an empty bin (PSI is undefined at 0)
     n_samples: int = Field(ge=100)  # rows deepchecks samples from each dataset (seeded)
+    max_rows: int = Field(ge=1000)  # rows per part the own statistics use: a seeded sample beyond (bounded memory)
     seed: int = Field(ge=0)
     max_psi: float = Field(gt=0.0)  # per feature
     max_std_shift: float = Field(gt=0.0)  # per numeric feature: |mean_new - mean_ref| / std_ref

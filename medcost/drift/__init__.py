@@ -2,6 +2,7 @@
 
 from medcost.drift.checks import quiet_deepchecks, run_deepchecks
 from medcost.drift.report import write_report
+from medcost.drift.sample import read_sample
 from medcost.drift.statistics import (
     MISSING,
     advance_calendar,
@@ -26,6 +27,7 @@ __all__ = [
     "psi_numeric",
     "quantile_edges",
     "quiet_deepchecks",
+    "read_sample",
     "require_columns",
     "run_deepchecks",
     "snapshot_gaps",

@@ -40,6 +40,7 @@ def drift_summary(
     rows: Mapping[str, int],
     cfg: DriftParams,
     advanced: Mapping[str, int | list[int]] | None = None,
+    used: Mapping[str, int] | None = None,
 ) -> DriftSummary:
     """The drift summary: the verdict (passed, failed: [...]), per-feature scores (own psi,
     std_shift; deepchecks drift_score) and the other deepchecks scores.
@@ -49,7 +50,8 @@ def drift_summary(
     ``prediction`` and ``label`` are own statistics (psi, std_shift) of the predictions
     (train vs scoring) and of the target (train vs test); ``advanced`` says by how many years each
     calendar feature of the reference was advanced (with several training years: each one's gap,
-    oldest first). Floats are rounded to 6 significant digits, non-finite ones become None.
+    oldest first); ``used`` how many of ``rows`` the statistics used (fewer when drift.max_rows sampled them;
+    default: all). Floats are rounded to 6 significant digits, non-finite ones become None.
     """
     failed: list[str] = []
     features: dict[str, dict[str, float]] = {}
@@ -75,6 +77,7 @@ def drift_summary(
         "verdict": {"passed": not failed, "failed": failed},
         "model": model,
         "rows": dict(rows),
+        "rows_used": dict(used or rows),
         "reference_advanced": dict(advanced or {}),
         "features": features,
         "multivariate_drift": dict(scores["multivariate_drift"]),
@@ -92,11 +95,13 @@ def drift_report(
     predictions: tuple[np.ndarray, np.ndarray],
     model: str,
     cfg: DriftParams,
+    rows: Mapping[str, int] | None = None,
 ) -> tuple[DriftSummary, list[Any]]:
     """Everything the drift stage computes: the summary (drift.json) and the deepchecks results (report).
 
     ``train`` is the reference; ``scoring`` (the snapshot the model will predict) is compared
-    with it; ``test`` only for the label; ``predictions`` are the model's on train and scoring.
+    with it; ``test`` only for the label; ``predictions`` are the model's on train and scoring. ``rows``:
+    the rows of each part when the frames are samples of them (default: the frames' own lengths).
     """
     numeric, categorical, target = list(spec.numeric), list(spec.categorical), spec.target
     unknown = [c for c in cfg.calendar_features if c not in numeric]
@@ -120,8 +125,8 @@ def drift_report(
         "std_shift": std_shift(train[target], test[target]),
     }
     scores, results = run_deepchecks(train, test, scoring, spec, predictions, cfg, reference=reference)
-    rows = {"train": len(train), "test": len(test), "scoring": len(scoring)}
-    summary = drift_summary(stats, scores, own_prediction, own_label, model, rows, cfg, advanced)
+    used = {"train": len(train), "test": len(test), "scoring": len(scoring)}
+    summary = drift_summary(stats, scores, own_prediction, own_label, model, dict(rows or used), cfg, advanced, used)
     verdict = summary.verdict
     log.info("drift verdict: %s", "passed" if verdict.passed else "failed: " + ", ".join(verdict.failed))
     return summary, results

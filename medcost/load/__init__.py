@@ -2,7 +2,7 @@
 
 Also the one way validate reads the staged version (:func:`staged_dataset`, Arrow data scanned
 lazily) and publishes an accepted snapshot (:func:`publish`, streamed), the one way other stages
-read the published version (:func:`read_published`, pandas), the one content hash
+read the published version (:func:`scan_published`, Arrow data; :func:`read_published`, pandas), the one content hash
 (:func:`content_hash`, in DuckDB) and the idempotent Delta writes (:func:`replace_delta` for the feature
 table, :func:`upsert_delta` for predict's predictions).
 """
@@ -19,6 +19,7 @@ from medcost.load.lakehouse import (
     publish,
     read_loaded,
     read_published,
+    scan_published,
     scan_loaded,
     staged_dataset,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "publish",
     "read_loaded",
     "read_published",
+    "scan_published",
     "replace_delta",
     "scan_content",
     "scan_loaded",

@@ -134,5 +134,12 @@ def publish(lakehouse: Lakehouse, rows: Rows, staged: LoadReceipt) -> LoadReceip
 
 def read_published(published_path: str | Path, lakehouse: Lakehouse) -> tuple[PublishedSnapshot, pd.DataFrame]:
     """The published receipt and exactly the rows of the version validate accepted (content hash checked)."""
+    published, rows = scan_published(published_path, lakehouse)
+    return published, to_frame(rows, published.receipt.key)
+
+
+def scan_published(published_path: str | Path, lakehouse: Lakehouse) -> tuple[PublishedSnapshot, ArrowRows]:
+    """The published receipt and exactly the rows of the version validate accepted, as Arrow data DuckDB scans
+    lazily (content hash checked, in one pass)."""
     published = read_contract(published_path, PublishedSnapshot, made_by="validate (no snapshot accepted yet?)")
-    return published, read_loaded(lakehouse, published.receipt)
+    return published, scan_loaded(lakehouse, published.receipt)

@@ -53,20 +53,28 @@ def training_and_scoring(
             raise MedcostError(f"feature table: column {column} missing")
     train = frame.loc[frame["year"].isin(list(training_years))].reset_index(drop=True)
     scoring = frame.loc[frame["year"] == scoring_year].drop(columns=[target]).reset_index(drop=True)
+    return training_rows(train, target, training_years, len(scoring), scoring_year), scoring
+
+
+def training_rows(
+    train: pd.DataFrame, target: str, training_years: Sequence[int], scoring_rows: int, scoring_year: int
+) -> pd.DataFrame:
+    """``train`` (the rows of ``training_years``), checked: every training year has rows with a non-negative
+    target, and the scoring year has ``scoring_rows`` > 0; a MedcostError names what is missing."""
     absent = [year for year in training_years if year not in set(train["year"])]
     if absent:
         raise MedcostError(
             f"feature table: no training rows for {_years(absent)} (transform.training_years = "
             f"{len(training_years)} year(s) before extract.as_of)"
         )
-    if scoring.empty:
+    if scoring_rows == 0:
         raise MedcostError(f"feature table: no scoring rows for year {scoring_year} (extract.as_of year)")
     missing = int(train[target].isna().sum())
     if missing:
         raise MedcostError(f"feature table: {missing} training row(s) of {_years(training_years)} have no {target}")
     if (train[target] < 0).any():
         raise MedcostError(f"feature table: {int((train[target] < 0).sum())} training row(s) have a negative {target}")
-    return train, scoring
+    return train
 
 
 def target_strata(y: pd.Series | np.ndarray, bins: int, tail: float) -> np.ndarray:

@@ -38,6 +38,7 @@ CFG = DriftParams(
     psi_bins=10,
     psi_epsilon=EPS,
     n_samples=1000,
+    max_rows=500_000,
     seed=42,
     max_psi=0.25,
     max_std_shift=0.5,
@@ -179,6 +180,7 @@ def test_the_summary_file_keeps_its_layout(tmp_path):
         "verdict",
         "model",
         "rows",
+        "rows_used",
         "reference_advanced",
         "features",
         "multivariate_drift",
@@ -186,6 +188,7 @@ def test_the_summary_file_keeps_its_layout(tmp_path):
         "label_drift",
     }
     assert data["prediction_drift"] == {"drift_score": 0.0, "psi": 0.0, "std_shift": 0.0}
+    assert data["rows_used"] == data["rows"]  # no sample: every row
     assert read_contract(tmp_path / "drift.json", DriftSummary) == result
 
 

@@ -144,6 +144,7 @@ class DriftSummary(Contract):
     verdict: DriftVerdict
     model: str
     rows: dict[str, int]
+    rows_used: dict[str, int]  # the rows the statistics used: a seeded sample of each part beyond drift.max_rows
     # calendar feature -> years the reference was advanced (several training years: each one's gap, oldest first)
     reference_advanced: dict[str, int | list[int]]
     features: dict[str, FeatureDrift]
