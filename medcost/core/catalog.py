@@ -113,6 +113,11 @@ class Catalog:
         """train_<name>: the pickled pipeline."""
         return Path(self.paths.models) / f"{name}.pkl"
 
+    @property
+    def tuned(self) -> Path:
+        """tune: the best settings per family and every trial's cross-validation scores (TunedSettings)."""
+        return Path(self.paths.models) / "tuned.json"
+
     def dvclive(self, stage: str) -> Path:
         """A train stage's dvclive folder (params.yaml, metrics.json)."""
         return Path(self.paths.dvclive) / stage
@@ -137,6 +142,10 @@ class Catalog:
     @property
     def split_summary(self) -> Path:
         return self.metrics / "split.json"
+
+    @property
+    def tune_metrics(self) -> Path:
+        return self.metrics / "tune.json"
 
     @property
     def evaluation(self) -> Path:

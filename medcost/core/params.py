@@ -13,8 +13,9 @@ from pydantic import Field, field_validator, model_validator
 
 from medcost.core.params_base import Section, read_params, section
 from medcost.core.params_engines import DuckDBParams, SparkParams
+from medcost.core.params_tune import TuneParams
 
-__all__ = ["DuckDBParams", "Section", "SparkParams", "read_params", "section"]  # and the section models below
+__all__ = ["DuckDBParams", "Section", "SparkParams", "TuneParams", "read_params", "section"]  # and the models below
 
 ColumnType = Literal["int", "float", "str", "bool", "date"]
 

@@ -9,6 +9,7 @@ from medcost.train.pipelines import (
     non_negative,
     tree_regressor,
 )
+from medcost.train.tuned import tuned_params
 
 __all__ = [
     "build_linear_pipeline",
@@ -22,4 +23,5 @@ __all__ = [
     "non_negative",
     "training_metrics",
     "tree_regressor",
+    "tuned_params",
 ]

@@ -28,6 +28,10 @@ EXCEPTIONS = {
     ("split", "load"): "split reads the published lakehouse version through load's one Lakehouse protocol",
     ("predict", "load"): "predict writes the predictions table through load's one Delta upsert",
     ("predict", "promote"): "predict resolves and loads the champion through promote's registry client",
+    (
+        "tune",
+        "train",
+    ): "tune cross-validates train's own pipelines (its builders and fit), so it tunes the models fitted",
 }
 """Deliberate imports of another stage's package, with the reason."""
 

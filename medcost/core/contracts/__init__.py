@@ -46,6 +46,14 @@ from medcost.core.contracts.registry import (
     RmsePair,
     VerdictFlags,
 )
+from medcost.core.contracts.tuning import (
+    CvScore,
+    FamilySearch,
+    FamilyTuneMetrics,
+    Trial,
+    TunedSettings,
+    TuneMetrics,
+)
 
 __all__ = [
     "ProfileMeasure",
@@ -53,6 +61,12 @@ __all__ = [
     "SourceFingerprint",
     "TableFingerprint",
     "Contract",
+    "CvScore",
+    "FamilySearch",
+    "FamilyTuneMetrics",
+    "Trial",
+    "TunedSettings",
+    "TuneMetrics",
     "DriftSummary",
     "DriftVerdict",
     "Evaluation",
