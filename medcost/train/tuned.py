@@ -27,6 +27,11 @@ def tuned_params(cfg: S, name: str, family: str, tuned: TunedSettings, enabled: 
     if found.section != name:
         raise MedcostError(f"{source}: the {family} settings are for {found.section}, not {name}")
     used = overlay(cfg, found.best_settings, name)
-    changes = ", ".join(f"{k} {getattr(cfg, k)!r} -> {v!r}" for k, v in found.best_settings.items())
-    log.info("%s: tuned settings of trial %d (%s %s): %s", name, found.best, found.metric, "cv", changes)
+    changed = [f"{k} {getattr(cfg, k)!r} -> {v!r}" for k, v in found.best_settings.items() if getattr(cfg, k) != v]
+    kept = [k for k, v in found.best_settings.items() if getattr(cfg, k) == v]
+    log.info(
+        "%s: tune's best trial %d (of %d, by cross-validated %s): %s%s",
+        name, found.best, len(found.trials), found.metric, ", ".join(changed) or "no change",
+        f"; as in params: {', '.join(kept)}" if kept else "",
+    )  # fmt: skip
     return used
