@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import copy
 import itertools
+import math
 import time
 from pathlib import Path
 from typing import Any
@@ -112,8 +113,8 @@ def test_search_is_reproducible_and_never_splits_a_client(params, spec: FeatureS
         assert [t.number for t in found.trials] == [0, 1, 2, 3] and found.stopped_by == "trials"
         assert found.clients == 120 and found.rows == 240 and found.folds == 3
         assert len({repr(t.settings) for t in found.trials}) == 4, "each trial tries other settings"
-        assert all(t.scores["rmse"].std > 0 for t in found.trials)  # a spread over the folds
-        best = min(found.trials, key=lambda t: (t.scores["rmse"].mean, t.number))
+        assert all((t.scores["rmse"].std or 0.0) > 0 for t in found.trials)  # a spread over the folds
+        best = min(found.trials, key=lambda t: (t.scores["rmse"].mean or math.inf, t.number))
         assert found.best == best.number and found.best_settings == best.settings
     assert first.family("tree").trials[0].settings["max_iter"] == 10  # trial 0: the train params as they are
     other = tune(fams, frame, client_groups(frame), spec, tune_cfg.model_copy(update={"seed": 43}))
