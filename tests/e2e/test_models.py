@@ -128,6 +128,27 @@ def test_a_bad_model_param_stops_before_any_work(built):
     assert "up to date" in built.dvc("status", "evaluate").stdout
 
 
+def test_tune_enabled_trains_both_models_with_the_tuned_settings_and_disabled_restores_them(built):
+    before = {name: (built.path / f"models/{name}.pkl").read_bytes() for name in ("tree", "linear")}
+    with (
+        changed_param(built, "tune.enabled", "true"),
+        changed_param(built, "tune.trials", "3"),
+        changed_param(built, "tune.folds", "3"),
+    ):
+        result = built.dvc("repro", "evaluate")
+        assert "Running stage 'tune'" in result.stdout
+        assert ran(result) == {"train_tree", "train_linear", "evaluate"}
+        tuned = json.loads((built.path / "models/tuned.json").read_text())
+        assert tuned["enabled"] and set(tuned["families"]) == {"tree", "linear"}
+        assert all(len(found["trials"]) == 3 for found in tuned["families"].values())
+        assert json.loads((built.path / "metrics/tune.json").read_text())["enabled"] is True
+        assert "tuned: true" in (built.path / "dvclive/train_tree/params.yaml").read_text()
+    result = built.dvc("repro", "evaluate")  # tuning off again: the models as before (DVC's run cache)
+    assert ran(result) == {"train_tree", "train_linear", "evaluate"}
+    assert {name: (built.path / f"models/{name}.pkl").read_bytes() for name in ("tree", "linear")} == before
+    assert "up to date" in built.dvc("status", "evaluate").stdout
+
+
 def experiments(shown) -> list[dict]:
     """Every row of `dvc exp show --json` (workspace, baseline, experiments) that has data."""
     rows: list[dict] = []
