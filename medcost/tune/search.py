@@ -83,8 +83,9 @@ def search(
         scores = cross_validate(family, settings, frame, folds, spec)
         trials.append(Trial(number=number, settings=settings, scores=scores))
         log.info(
-            "tune %s: trial %d/%d %s: %s %.6g ± %.3g",
-            family.name, number + 1, cfg.trials, settings, cfg.metric, scores[cfg.metric].mean, scores[cfg.metric].std,
+            "tune %s: trial %d (%d of %d) %s: %s %.6g ± %.3g",
+            family.name, number, number + 1, cfg.trials, settings, cfg.metric,
+            scores[cfg.metric].mean, scores[cfg.metric].std,
         )  # fmt: skip
         if cfg.seconds is not None and number + 1 < cfg.trials and clock() - started >= cfg.seconds:
             stopped_by = "seconds"
@@ -94,7 +95,8 @@ def search(
             )  # fmt: skip
             break
     best = best_trial(trials, cfg.metric)
-    if best.scores[cfg.metric].mean is None or math.isnan(best.scores[cfg.metric].mean or math.nan):
+    mean = best.scores[cfg.metric].mean
+    if mean is None or math.isnan(mean):
         raise MedcostError(f"tune.metric = {cfg.metric}: undefined for every {family.name} trial (constant target?)")
     log.info("tune %s: best trial %d %s", family.name, best.number, best.settings)
     return FamilySearch(

@@ -15,6 +15,7 @@ import sqlite3
 from contextlib import contextmanager
 
 import pytest
+import yaml
 
 pytestmark = pytest.mark.e2e
 
@@ -137,14 +138,18 @@ def test_tune_enabled_trains_both_models_with_the_tuned_settings_and_disabled_re
     ):
         result = built.dvc("repro", "evaluate")
         assert "Running stage 'tune'" in result.stdout
-        assert ran(result) == {"train_tree", "train_linear", "evaluate"}
+        # evaluate reruns only if a best setting differs from the params (trial 0 may win on this small source)
+        assert ran(result) - {"evaluate"} == {"train_tree", "train_linear"}
         tuned = json.loads((built.path / "models/tuned.json").read_text())
         assert tuned["enabled"] and set(tuned["families"]) == {"tree", "linear"}
         assert all(len(found["trials"]) == 3 for found in tuned["families"].values())
         assert json.loads((built.path / "metrics/tune.json").read_text())["enabled"] is True
-        assert "tuned: true" in (built.path / "dvclive/train_tree/params.yaml").read_text()
+        for name, found in tuned["families"].items():
+            logged = yaml.safe_load((built.path / f"dvclive/train_{name}/params.yaml").read_text())
+            assert logged["tuned"] is True
+            assert {key: logged[key] for key in found["best_settings"]} == found["best_settings"]
     result = built.dvc("repro", "evaluate")  # tuning off again: the models as before (DVC's run cache)
-    assert ran(result) == {"train_tree", "train_linear", "evaluate"}
+    assert ran(result) - {"evaluate"} == {"train_tree", "train_linear"}
     assert {name: (built.path / f"models/{name}.pkl").read_bytes() for name in ("tree", "linear")} == before
     assert "up to date" in built.dvc("status", "evaluate").stdout
 
