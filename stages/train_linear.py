@@ -1,4 +1,4 @@
-"""Train the linear pipeline (imputation, scaling, one-hot + regressor) on the train split; log with dvclive."""
+"""Train the linear pipeline (imputation, scaling, one-hot + regressor) on the inputs select kept; log with dvclive."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from medcost.core.catalog import Catalog
+from medcost.core.contracts import FeatureSelection, read_contract
 from medcost.core.entry import run_stage
 from medcost.core.features import FeatureSpec
 from medcost.core.model_file import read_model_rows, save_model
@@ -16,7 +17,8 @@ from medcost.train import build_linear_pipeline, describe, fit, log_with_dvclive
 def main(params: dict[str, Any], args: argparse.Namespace) -> None:
     """Train the linear pipeline on the train split."""
     catalog = Catalog.from_params(params)
-    spec = FeatureSpec.from_params(section(params, "transform", TransformParams))
+    selection = read_contract(catalog.selection, FeatureSelection, made_by="select")
+    spec = selection.restrict(FeatureSpec.from_params(section(params, "transform", TransformParams)))  # kept inputs
     cfg = section(params, "train_linear", TrainLinearParams)
     pipeline = build_linear_pipeline(cfg, spec)
     train = read_model_rows(catalog.train, spec, made_by="split")

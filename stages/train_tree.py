@@ -1,4 +1,4 @@
-"""Train the tree-ensemble pipeline (preprocessing + regressor) on the train split; log with dvclive."""
+"""Train the tree-ensemble pipeline (preprocessing + regressor) on the inputs select kept; log with dvclive."""
 
 from __future__ import annotations
 
@@ -6,18 +6,20 @@ import argparse
 from typing import Any
 
 from medcost.core.catalog import Catalog
+from medcost.core.contracts import FeatureSelection, read_contract
 from medcost.core.entry import run_stage
 from medcost.core.features import FeatureSpec
 from medcost.core.model_file import read_model_rows, save_model
 from medcost.core.params import TrainTreeParams, TransformParams, section
-from medcost.train import build_tree_pipeline, describe, fit, log_with_dvclive, training_metrics
+from medcost.train import build_tree_pipeline, describe, fit, log_with_dvclive, training_metrics, without_dropped_inputs
 
 
 def main(params: dict[str, Any], args: argparse.Namespace) -> None:
     """Train the tree-ensemble pipeline on the train split."""
     catalog = Catalog.from_params(params)
-    spec = FeatureSpec.from_params(section(params, "transform", TransformParams))
-    cfg = section(params, "train_tree", TrainTreeParams)
+    selection = read_contract(catalog.selection, FeatureSelection, made_by="select")
+    spec = selection.restrict(FeatureSpec.from_params(section(params, "transform", TransformParams)))  # kept inputs
+    cfg = without_dropped_inputs(section(params, "train_tree", TrainTreeParams), spec)
     pipeline = build_tree_pipeline(cfg, spec)
     train = read_model_rows(catalog.train, spec, made_by="split")
     model = fit(pipeline, train, spec, n_threads=cfg.n_jobs)

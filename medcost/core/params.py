@@ -33,6 +33,7 @@ class PathsParams(Section):
     train: str
     test: str
     scoring: str
+    selection: str
     models: str
     dvclive: str
     metrics: str

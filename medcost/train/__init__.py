@@ -8,6 +8,7 @@ from medcost.train.pipelines import (
     linear_regressor,
     non_negative,
     tree_regressor,
+    without_dropped_inputs,
 )
 
 __all__ = [
@@ -22,4 +23,5 @@ __all__ = [
     "non_negative",
     "training_metrics",
     "tree_regressor",
+    "without_dropped_inputs",
 ]

@@ -46,6 +46,13 @@ from medcost.core.contracts.registry import (
     RmsePair,
     VerdictFlags,
 )
+from medcost.core.contracts.select import (
+    FeatureChoice,
+    FeatureSelection,
+    SelectReason,
+    SelectSummary,
+    SelectThresholds,
+)
 
 __all__ = [
     "ProfileMeasure",
@@ -59,7 +66,9 @@ __all__ = [
     "EvaluationData",
     "ExpectationFailure",
     "ExtractMetrics",
+    "FeatureChoice",
     "FeatureDrift",
+    "FeatureSelection",
     "GateResult",
     "HoldoutScores",
     "LoadReceipt",
@@ -74,6 +83,9 @@ __all__ = [
     "QualityVerdict",
     "RmseImprovement",
     "RmsePair",
+    "SelectReason",
+    "SelectSummary",
+    "SelectThresholds",
     "SuiteResult",
     "TableExtract",
     "TrainScores",
