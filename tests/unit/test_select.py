@@ -18,9 +18,11 @@ from medcost.core.errors import MedcostError
 from medcost.core.features import FeatureSpec
 from medcost.core.model_file import load_model, predict
 from medcost.core.params import TransformParams, section
+from medcost.core.params_check import check_params
 from medcost.core.params_select import SelectParams
 from medcost.evaluate import importance_tables
 from medcost.promote.signature import input_types
+from medcost.report.selection import selection_markdown
 from medcost.select import select_features, selection_summary
 from stages import select as select_stage
 from stages import train_linear as train_linear_stage
@@ -160,6 +162,39 @@ def test_restricting_a_spec_keeps_its_order_and_refuses_a_selection_of_other_inp
     other = SPEC.model_copy(update={"numeric": [*SPEC.numeric, "children"]})
     with pytest.raises(MedcostError, match=r"made for other model inputs \(children\).*rerun select"):
         selection.restrict(other)
+
+
+def test_the_report_table_lists_the_dropped_inputs_first_with_the_score_that_decided(parts):
+    train, scoring = parts
+    selection = select_features(train, scoring.assign(bmi=scoring["bmi"] + 15.0), SPEC, CFG)
+    lines = selection_markdown(selection)
+    assert lines[0].startswith("5 of 6 model inputs kept, 1 dropped (limits: std shift 0.5, PSI 0.25")
+    bmi = selection.features["bmi"]
+    assert bmi.std_shift is not None and bmi.psi is not None and bmi.top_share is not None
+    shift, psi, top = f"{bmi.std_shift:.3f}", f"{bmi.psi:.3f}", f"{bmi.top_share:.3f}"
+    assert lines[4] == f"| bmi | numeric | {shift} | {psi} | {top} | no | std shift {shift}, PSI {psi} |"
+    assert [line.split(" | ")[0] for line in lines[5:]] == [f"| {c}" for c in selection.kept]
+    assert selection_markdown(None) == [
+        "No selection file in the workspace (run the pipeline: the select stage writes it)."
+    ]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda p: p["select"].update(calendar_features=["age", "birth_year"]),
+            "params.yaml: select.calendar_features: birth_year is not a numeric model input",
+        ),
+        (lambda p: p["select"].update(max_psi=0), "params.yaml: select.max_psi = 0: Input should be greater than 0"),
+    ],
+)
+def test_bad_select_params_are_one_line_naming_the_key(params, change, message):
+    bad = copy.deepcopy(params)
+    change(bad)
+    with pytest.raises(MedcostError) as err:
+        check_params(bad)
+    assert str(err.value).startswith(message) and "\n" not in str(err.value)
 
 
 # ------------------------------------------------------------------ the stages, on the repository's feature spec
