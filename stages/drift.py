@@ -1,7 +1,8 @@
 """Drift of the scoring snapshot against the training features: metrics/drift.json and reports/drift.html.
 
-Drift beyond the thresholds is a result: the stage succeeds and drift.json says
-``passed: false`` (promote obeys it). Missing or broken inputs are errors (exit 1).
+The features judged are those the compared model reads (select may have dropped some). Drift beyond
+the thresholds is a result: the stage succeeds and drift.json says ``passed: false`` (promote obeys
+it). Missing or broken inputs are errors (exit 1).
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ def main(params: dict[str, Any], args: argparse.Namespace) -> None:
     verdict = read_contract(catalog.quality_verdict, QualityVerdict, made_by="validate_metrics")
     name = drift_model(verdict, cfg.fallback_model)
     model = load_model(catalog.model(name))
+    # judge the inputs this model reads: a feature select dropped for its drift does not hold predictions back
+    spec = spec.restricted_to(list(getattr(model, "feature_names_in_", [])) or spec.inputs)
+    cfg = cfg.model_copy(update={"calendar_features": [c for c in cfg.calendar_features if c in spec.numeric]})
     predictions = (predict(model, train), predict(model, scoring))
     rows = {"train": n_train, "test": n_test, "scoring": n_scoring}
     summary, results = drift_report(train, test, scoring, spec, predictions, name, cfg, rows=rows)

@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from medcost.core.catalog import Catalog
-from medcost.core.contracts import TunedSettings, read_contract
+from medcost.core.contracts import FeatureSelection, TunedSettings, read_contract
 from medcost.core.entry import run_stage
 from medcost.core.features import FeatureSpec
 from medcost.core.model_file import read_model_rows, save_model
@@ -15,9 +15,10 @@ from medcost.train import build_linear_pipeline, describe, fit, log_with_dvclive
 
 
 def main(params: dict[str, Any], args: argparse.Namespace) -> None:
-    """Train the linear pipeline on the train split."""
+    """Train the linear pipeline on the train split, on the inputs select kept (with tuned settings if on)."""
     catalog = Catalog.from_params(params)
-    spec = FeatureSpec.from_params(section(params, "transform", TransformParams))
+    selection = read_contract(catalog.selection, FeatureSelection, made_by="select")
+    spec = selection.restrict(FeatureSpec.from_params(section(params, "transform", TransformParams)))  # kept inputs
     enabled = section(params, "tune", TuneParams).enabled
     tuned = read_contract(catalog.tuned, TunedSettings, made_by="tune")
     cfg = tuned_params(

@@ -7,7 +7,7 @@ import logging
 from typing import Any
 
 from medcost.core.catalog import Catalog
-from medcost.core.contracts import write_contract
+from medcost.core.contracts import FeatureSelection, read_contract, write_contract
 from medcost.core.entry import run_stage
 from medcost.core.features import FeatureSpec
 from medcost.core.params import TrainLinearParams, TrainTreeParams, TransformParams, TuneParams, section
@@ -25,7 +25,8 @@ def main(params: dict[str, Any], args: argparse.Namespace) -> None:
         log.info("tune.enabled is false: the train stages use their params as they are")
         tuned = disabled()
     else:
-        spec = FeatureSpec.from_params(section(params, "transform", TransformParams))
+        selection = read_contract(catalog.selection, FeatureSelection, made_by="select")
+        spec = selection.restrict(FeatureSpec.from_params(section(params, "transform", TransformParams)))
         families = [
             tree_family(section(params, "train_tree", TrainTreeParams), cfg.tree, build_tree_pipeline, fit),
             linear_family(section(params, "train_linear", TrainLinearParams), cfg.linear, build_linear_pipeline, fit),

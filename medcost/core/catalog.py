@@ -95,6 +95,11 @@ class Catalog:
         return Path(self.paths.scoring)
 
     @property
+    def selection(self) -> Path:
+        """select: the model inputs kept and dropped, with their scores and reasons (FeatureSelection)."""
+        return Path(self.paths.selection)
+
+    @property
     def predictions(self) -> Path:
         """predict: the folder of this run's predictions."""
         return Path(self.paths.predictions)
@@ -146,6 +151,10 @@ class Catalog:
     @property
     def tune_metrics(self) -> Path:
         return self.metrics / "tune.json"
+
+    @property
+    def select_summary(self) -> Path:
+        return self.metrics / "select.json"
 
     @property
     def evaluation(self) -> Path:

@@ -6,8 +6,11 @@ validate checks them, train/evaluate/drift/promote read them) agrees on the same
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from pydantic import BaseModel, ConfigDict
 
+from medcost.core.errors import MedcostError
 from medcost.core.params import TransformParams
 
 CUTOFF_COLUMN = "cutoff_date"
@@ -50,4 +53,18 @@ class FeatureSpec(BaseModel):
             categorical=list(cfg.categorical),
             history=history,
             target=cfg.target,
+        )
+
+    def restricted_to(self, inputs: Sequence[str]) -> FeatureSpec:
+        """The spec reading only ``inputs`` (a subset of :attr:`inputs`), in the spec's order; key and target stay."""
+        unknown = [c for c in inputs if c not in self.inputs]
+        if unknown:
+            raise MedcostError(f"feature selection: {', '.join(unknown)} not among the model inputs (rerun select)")
+        keep = set(inputs)
+        return self.model_copy(
+            update={
+                "numeric": [c for c in self.numeric if c in keep],
+                "categorical": [c for c in self.categorical if c in keep],
+                "history": [c for c in self.history if c in keep],
+            }
         )

@@ -34,6 +34,7 @@ class PathsParams(Section):
     train: str
     test: str
     scoring: str
+    selection: str
     models: str
     dvclive: str
     metrics: str

@@ -32,6 +32,7 @@ from medcost.core.params import (
     ValidateParams,
     section,
 )
+from medcost.core.params_select import SelectParams
 
 SECTIONS: dict[str, type[BaseModel]] = {
     "paths": PathsParams,
@@ -41,6 +42,7 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "load": LoadParams,
     "validate": ValidateParams,
     "split": SplitParams,
+    "select": SelectParams,
     "train_tree": TrainTreeParams,
     "train_linear": TrainLinearParams,
     "tune": TuneParams,
@@ -90,6 +92,8 @@ def cross_section_problems(params: dict[str, Any]) -> list[str]:
     problems += _not_in("train_tree.increasing", tree.increasing, spec.numeric, "a numeric model input")
     drift = section(params, "drift", DriftParams)
     problems += _not_in("drift.calendar_features", drift.calendar_features, spec.numeric, "a numeric model input")
+    choose = section(params, "select", SelectParams)
+    problems += _not_in("select.calendar_features", choose.calendar_features, spec.numeric, "a numeric model input")
     problems += _not_in("drift.fallback_model", [drift.fallback_model], MODEL_NAMES, "a trained model")
     gates = section(params, "validate_metrics", ValidateMetricsParams)
     problems += _not_in("validate_metrics.models", gates.models, MODEL_NAMES, "a trained model")

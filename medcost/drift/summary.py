@@ -20,8 +20,9 @@ from medcost.core.errors import MedcostError
 from medcost.core.features import FeatureSpec
 from medcost.core.numbers import finite_or_none, round_floats
 from medcost.core.params import DriftParams
+from medcost.core.shift import psi_numeric, std_shift
 from medcost.drift.checks import run_deepchecks
-from medcost.drift.statistics import advance_calendar, feature_statistics, psi_numeric, snapshot_gaps, std_shift
+from medcost.drift.statistics import advance_calendar, feature_statistics, snapshot_gaps
 
 log = logging.getLogger(__name__)
 

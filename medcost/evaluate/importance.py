@@ -38,11 +38,17 @@ def permutation_importances(model: Any, x: pd.DataFrame, y: Any, *, rows: int, r
 def importance_tables(
     models: Mapping[str, Pipeline], test: pd.DataFrame, spec: FeatureSpec, *, rows: int, repeats: int, seed: int
 ) -> dict[str, pd.DataFrame]:
-    """``importance_<name>`` per model: its permutation importances on ``test``, rounded to 6 decimals."""
-    x_test = test[spec.inputs]
+    """``importance_<name>`` per model: its permutation importances on ``test``, rounded to 6 decimals.
+
+    Each model is scored on the columns it was fitted on (``feature_names_in_``: the inputs select kept).
+    """
+
+    def inputs(model: Pipeline) -> list[str]:
+        return list(getattr(model, "feature_names_in_", [])) or list(spec.inputs)
+
     return {
         f"importance_{name}": permutation_importances(
-            model, x_test, test[spec.target], rows=rows, repeats=repeats, seed=seed
+            model, test[inputs(model)], test[spec.target], rows=rows, repeats=repeats, seed=seed
         ).round({"importance": 6, "std": 6})
         for name, model in steps(models.items(), "permutation importance", total=len(models))
     }

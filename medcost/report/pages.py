@@ -5,8 +5,9 @@
 
 - ``plots/index.html``: ``dvc plots show`` with the offline template (``plots.html_template``);
 - ``registry.html``: the registered model's versions and aliases, read from the MLflow store;
+- ``selection.html``: the model inputs select kept and dropped, with their scores and reasons;
 - ``index.html``: one link per report with its verdict (the Data Docs, the plots, ``drift.html``,
-  ``backtest.html`` when a stage wrote one, the registry), or "not built yet".
+  the feature selection, ``backtest.html`` when a stage wrote one, the registry), or "not built yet".
 
 A tool, not a DVC stage: the registry lives outside DVC (a rollback moves aliases without
 touching any DVC dependency, so a stage would show a stale champion), and ``dvc plots show``
@@ -34,12 +35,14 @@ from medcost.core.params import PromoteParams, read_params, section
 from medcost.promote import mlflow_session, registry_lock, shown_uri, status, tracking_uri
 from medcost.registry.table import COLUMNS, status_rows
 from medcost.report.report import dvc
+from medcost.report.selection import read_selection, selection_html
 
 log = logging.getLogger(__name__)
 
 INDEX = "index.html"
 PLOTS = "plots"  # folder: dvc plots show writes index.html and static/ there
 REGISTRY = "registry.html"
+SELECTION = "selection.html"
 BACKTEST = "backtest.html"
 """File names under ``paths.reports``; a backtest stage writing ``backtest.html`` there gets linked."""
 
@@ -102,6 +105,8 @@ def entries(catalog: Catalog, root: Path, registry: dict[str, Any] | None = None
     names = sorted((registry or {}).get("aliases", {}).items())
     aliases = (": " + ", ".join(f"{alias} = version {version}" for alias, version in names)) if names else ""
     failed = f" (beyond the limits: {', '.join(drift.verdict.failed)})" if drift and drift.verdict.failed else ""
+    selection = read_selection(root / catalog.selection)
+    dropped = f" (dropped: {', '.join(selection.dropped)})" if selection and selection.dropped else ""
     return [
         Entry(
             "Data quality",
@@ -121,6 +126,11 @@ def entries(catalog: Catalog, root: Path, registry: dict[str, Any] | None = None
             root / catalog.drift_report,
             f"Training features vs the scoring snapshot, predictions and label (deepchecks, PSI){failed}.",
             drift.verdict.passed if drift else None,
+        ),
+        Entry(
+            "Feature selection",
+            root / catalog.reports / SELECTION,
+            f"Model inputs kept and dropped by their drift (std shift, PSI) and information{dropped}.",
         ),
         Entry("Backtest", root / catalog.reports / BACKTEST, "Metrics at earlier cutoffs.", optional=True),
         Entry(
@@ -205,6 +215,14 @@ def build_pages(root: Path = Path("."), params_file: str = "params.yaml") -> Pat
     reports.mkdir(parents=True, exist_ok=True)
     if (root / catalog.evaluate_plots).is_dir():
         write_plots_page(root, reports / PLOTS)
+    selection = read_selection(root / catalog.selection)
+    if selection is not None:
+        back = f'<p class="note"><a href="{INDEX}">All reports</a></p>'
+        with atomic_path(reports / SELECTION) as tmp:
+            tmp.write_text(
+                page("medcost: feature selection", f"{back}\n<h1>Feature selection</h1>\n{selection_html(selection)}"),
+                encoding="utf-8",
+            )
     uri = tracking_uri()
     state = read_registry(section(params, "promote", PromoteParams).model_name, uri)
     with atomic_path(reports / REGISTRY) as tmp:

@@ -4,7 +4,8 @@
 links; the CML workflow posts the same file as a pull-request comment. The headline table holds
 R², RMSE and MAE (with their bootstrap intervals) of each model and the baseline for the base
 and the head, changed or not, read from metrics/evaluate.json of both revisions (``git show``
-for the base, the workspace for the head). Then the params that changed (``dvc params diff``),
+for the base, the workspace for the head). Then the head's feature selection (every model input
+with its scores, kept or dropped and why), the params that changed (``dvc params diff``),
 the other metrics that changed (``dvc metrics diff``, without timings and without files git does
 not track), and every plot of ``dvc plots diff`` rendered to PNG offline.
 """
@@ -30,6 +31,7 @@ from medcost.core.params import EvaluateParams, read_params, section
 from medcost.report.diffs import metrics_table, params_table
 from medcost.report.plots import render_plots
 from medcost.report.scores import Scores, covered_keys, parse_scores, rows_note, score_table
+from medcost.report.selection import read_selection, selection_markdown
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +142,12 @@ def build_report(base: str, out: Path, images: Path, repo: Path = Path(".")) -> 
         *score_table(old, new, base_label, HEAD_LABEL),
         "",
         *([note, ""] if note else []),
+        "## Feature selection",
+        "The model inputs of the head, scored on the training rows against the scoring snapshot (select stage); "
+        "the models train on the kept ones.",
+        "",
+        *selection_markdown(read_selection(repo / _relative(catalog.selection, repo))),
+        "",
         "## Params",
         *(params_lines or ["No params changed."]),
         "",

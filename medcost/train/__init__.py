@@ -8,6 +8,7 @@ from medcost.train.pipelines import (
     linear_regressor,
     non_negative,
     tree_regressor,
+    without_dropped_inputs,
 )
 from medcost.train.tuned import tuned_params
 
@@ -24,4 +25,5 @@ __all__ = [
     "training_metrics",
     "tree_regressor",
     "tuned_params",
+    "without_dropped_inputs",
 ]

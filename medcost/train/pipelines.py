@@ -118,6 +118,15 @@ def linear_regressor(cfg: TrainLinearParams) -> RegressorMixin:
     return PoissonRegressor(alpha=cfg.alpha, max_iter=cfg.max_iter, solver="newton-cholesky")
 
 
+def without_dropped_inputs(cfg: TrainTreeParams, spec: FeatureSpec) -> TrainTreeParams:
+    """``cfg`` whose ``increasing`` lists only inputs of ``spec`` (a feature select dropped has no constraint)."""
+    gone = [c for c in cfg.increasing if c not in spec.numeric]
+    if not gone:
+        return cfg
+    log.info("train_tree.increasing: %s not trained on (dropped by select), no constraint", ", ".join(gone))
+    return cfg.model_copy(update={"increasing": [c for c in cfg.increasing if c in spec.numeric]})
+
+
 def build_tree_pipeline(cfg: TrainTreeParams, spec: FeatureSpec) -> Pipeline:
     """Imputation + one-hot encoding + the tree ensemble (trees need no scaling).
 

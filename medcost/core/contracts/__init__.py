@@ -54,6 +54,13 @@ from medcost.core.contracts.tuning import (
     TunedSettings,
     TuneMetrics,
 )
+from medcost.core.contracts.select import (
+    FeatureChoice,
+    FeatureSelection,
+    SelectReason,
+    SelectSummary,
+    SelectThresholds,
+)
 
 __all__ = [
     "ProfileMeasure",
@@ -73,7 +80,9 @@ __all__ = [
     "EvaluationData",
     "ExpectationFailure",
     "ExtractMetrics",
+    "FeatureChoice",
     "FeatureDrift",
+    "FeatureSelection",
     "GateResult",
     "HoldoutScores",
     "LoadReceipt",
@@ -88,6 +97,9 @@ __all__ = [
     "QualityVerdict",
     "RmseImprovement",
     "RmsePair",
+    "SelectReason",
+    "SelectSummary",
+    "SelectThresholds",
     "SuiteResult",
     "TableExtract",
     "TrainScores",
