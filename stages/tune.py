@@ -11,7 +11,7 @@ from medcost.core.contracts import FeatureSelection, read_contract, write_contra
 from medcost.core.entry import run_stage
 from medcost.core.features import FeatureSpec
 from medcost.core.params import TrainLinearParams, TrainTreeParams, TransformParams, TuneParams, section
-from medcost.train import build_linear_pipeline, build_tree_pipeline, fit
+from medcost.train import build_linear_pipeline, build_tree_pipeline, fit, without_dropped_inputs
 from medcost.tune import disabled, linear_family, read_cv_rows, tree_family, tune, tune_metrics
 
 log = logging.getLogger(__name__)
@@ -28,7 +28,12 @@ def main(params: dict[str, Any], args: argparse.Namespace) -> None:
         selection = read_contract(catalog.selection, FeatureSelection, made_by="select")
         spec = selection.restrict(FeatureSpec.from_params(section(params, "transform", TransformParams)))
         families = [
-            tree_family(section(params, "train_tree", TrainTreeParams), cfg.tree, build_tree_pipeline, fit),
+            tree_family(
+                without_dropped_inputs(section(params, "train_tree", TrainTreeParams), spec),
+                cfg.tree,
+                build_tree_pipeline,
+                fit,
+            ),
             linear_family(section(params, "train_linear", TrainLinearParams), cfg.linear, build_linear_pipeline, fit),
         ]
         frame, groups = read_cv_rows(catalog.train, spec)
