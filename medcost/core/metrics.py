@@ -113,3 +113,50 @@ def resampled_metrics(true: np.ndarray, pred: np.ndarray, indices: np.ndarray) -
     """:func:`error_metrics` of each resample: ``indices`` holds one resample's row numbers per row."""
     values: dict[str, np.ndarray] = error_metrics(true[indices], pred[indices])
     return values
+
+
+def capped_r2(y_true: Any, y_pred: Any, cap: float) -> float:
+    """R² with both the actual and the predicted costs capped at ``cap`` (the Society of Actuaries convention:
+    a few catastrophic claims, which no model foresees, do not decide the score)."""
+    true, pred = paired_arrays(y_true, y_pred)
+    if not cap > 0:
+        raise MedcostError(f"metrics: cap {cap} must be positive (evaluate.cap)")
+    return float(error_metrics(np.minimum(true, cap), np.minimum(pred, cap))["r2"])
+
+
+def predicted_groups(y_true: Any, y_pred: Any, groups: int = 10) -> list[np.ndarray]:
+    """Row numbers of ``groups`` equal-count groups of rows ranked by prediction (first: lowest), ties broken by
+    the actual value (as evaluate's decile table: ``numpy.array_split`` of the sorted rows); empty groups dropped."""
+    true, pred = paired_arrays(y_true, y_pred)
+    order = np.lexsort((true, pred))
+    return [idx for idx in np.array_split(order, groups) if len(idx)]
+
+
+def predictive_ratios(y_true: Any, y_pred: Any, groups: int = 10) -> list[float]:
+    """Sum predicted / sum actual cost in each group of :func:`predicted_groups` (NaN where the actual sum is 0)."""
+    true, pred = paired_arrays(y_true, y_pred)
+    out = []
+    for idx in predicted_groups(true, pred, groups):
+        actual = float(true[idx].sum())
+        out.append(float(pred[idx].sum()) / actual if actual > 0 else float("nan"))
+    return out
+
+
+def gains_gini(y_true: Any, y_pred: Any) -> float:
+    """The Gini of the cumulative-gains curve: 2 x the area under it - 1.
+
+    The curve is the share of the actual cost (y) held by the share of the rows (x) predicted most
+    expensive; rows tied on the prediction enter together, pro rata (a straight segment), so the
+    value does not depend on row order. 0: no better than random; a perfect ranking reaches
+    ``gains_gini(y, y)`` (below 1, since cost is spread over many rows). NaN when no cost.
+    """
+    true, pred = paired_arrays(y_true, y_pred)
+    total = true.sum()
+    if total <= 0:
+        return float("nan")
+    groups = pd.DataFrame({"pred": pred, "true": true}).groupby("pred", sort=True)["true"].agg(["sum", "size"])
+    cost = groups["sum"].to_numpy()[::-1] / total  # highest prediction first
+    rows = groups["size"].to_numpy()[::-1] / len(true)
+    reached = np.cumsum(cost)
+    area = float(np.sum(rows * (reached - cost / 2)))  # trapezoids: (previous + current) / 2 per group
+    return 2.0 * area - 1.0

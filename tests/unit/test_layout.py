@@ -28,6 +28,8 @@ EXCEPTIONS = {
     ("split", "load"): "split reads the published lakehouse version through load's one Lakehouse protocol",
     ("predict", "load"): "predict writes the predictions table through load's one Delta upsert",
     ("predict", "promote"): "predict resolves and loads the champion through promote's registry client",
+    ("backtest", "load"): "backtest reads the published lakehouse version through load's one Lakehouse protocol",
+    ("backtest", "train"): "backtest fits the train stages' own pipelines (one definition of each family)",
 }
 """Deliberate imports of another stage's package, with the reason."""
 
