@@ -52,9 +52,7 @@ def main(params: dict[str, Any], args: argparse.Namespace) -> None:
     transform = section(params, "transform", TransformParams)
     load = section(params, "load", LoadParams)
     cfg = section(params, "validate", ValidateParams)
-    # the feature table holds backtest.years cutoffs (with targets) before the training ones: its suite expects them
-    backtest = section(params, "backtest", BacktestParams)
-    cutoffs = transform.model_copy(update={"training_years": transform.training_years + backtest.years})
+    backtest = section(params, "backtest", BacktestParams)  # the feature table's earlier cutoffs
     extracted = read_contract(catalog.extract_metrics, ExtractMetrics, made_by="extract")
     receipt, staged = staged_dataset(catalog.load_receipt, open_staging(load, catalog.staging))  # Arrow, lazy
     previous = read_contract(catalog.published, PublishedSnapshot) if catalog.published.exists() else None
@@ -64,7 +62,9 @@ def main(params: dict[str, Any], args: argparse.Namespace) -> None:
         clients, claims = raw_tables(con, extract, catalog.raw_table("clients"), catalog.raw_table("claims"))
         batches = raw_batches(extract, transform, cfg, clients, claims, extracted)
         features = features_table(con, transform, staged)  # the staged version, scanned by DuckDB where it is
-        batches.append(features_batch(extract, cutoffs, cfg, features, receipt, extracted))
+        batches.append(
+            features_batch(extract, transform, cfg, features, receipt, extracted, backtest_years=backtest.years)
+        )
         profile = profile_snapshot(clients, claims, extract, transform).model_copy(update={"source": source})
         report, reference = _validate(catalog, cfg, extract, batches, previous, profile, receipt)
     finally:

@@ -124,21 +124,24 @@ def capped_r2(y_true: Any, y_pred: Any, cap: float) -> float:
     return float(error_metrics(np.minimum(true, cap), np.minimum(pred, cap))["r2"])
 
 
-def predicted_groups(y_true: Any, y_pred: Any, groups: int = 10) -> list[np.ndarray]:
-    """Row numbers of ``groups`` equal-count groups of rows ranked by prediction (first: lowest), ties broken by
-    the actual value (as evaluate's decile table: ``numpy.array_split`` of the sorted rows); empty groups dropped."""
-    true, pred = paired_arrays(y_true, y_pred)
-    order = np.lexsort((true, pred))
-    return [idx for idx in np.array_split(order, groups) if len(idx)]
+def predicted_groups(y_pred: Any, groups: int = 10) -> np.ndarray:
+    """The group (1: lowest .. ``groups``) of each row by its rank of prediction: equal-count groups when no two
+    predictions tie; tied rows share their average rank, so they fall in one group (a constant predictor's rows
+    are all in the middle one) and the groups depend neither on row order nor on the actual values."""
+    pred = np.asarray(y_pred, dtype="float64").ravel()
+    share = pd.Series(pred).rank(method="average", pct=True).to_numpy()
+    return np.clip(np.ceil(share * groups - 1e-9), 1, groups).astype("int64")
 
 
 def predictive_ratios(y_true: Any, y_pred: Any, groups: int = 10) -> list[float]:
-    """Sum predicted / sum actual cost in each group of :func:`predicted_groups` (NaN where the actual sum is 0)."""
+    """Sum predicted / sum actual cost in each group of :func:`predicted_groups`, lowest first (NaN where a group
+    is empty or its actual cost is 0)."""
     true, pred = paired_arrays(y_true, y_pred)
+    labels = predicted_groups(pred, groups)
     out = []
-    for idx in predicted_groups(true, pred, groups):
-        actual = float(true[idx].sum())
-        out.append(float(pred[idx].sum()) / actual if actual > 0 else float("nan"))
+    for group in range(1, groups + 1):
+        actual = float(true[labels == group].sum())
+        out.append(float(pred[labels == group].sum()) / actual if actual > 0 else float("nan"))
     return out
 
 

@@ -65,6 +65,10 @@ def test_predictive_ratio_per_decile_of_predicted_cost_by_hand():
     assert predictive_ratios([4, 3, 2, 1], [1, 2, 3, 4], groups=2) == pytest.approx([3 / 7, 7 / 3])
     ratios = predictive_ratios([0, 0, 5, 5], [1, 2, 3, 4], groups=2)
     assert np.isnan(ratios[0]) and ratios[1] == pytest.approx(7 / 10)  # no actual cost: undefined
+    # ties share one group whatever their actual cost: a constant prediction is all in the middle group
+    tied = predictive_ratios([4, 3, 2, 1], [5, 5, 5, 5], groups=3)
+    assert np.isnan(tied[0]) and tied[1] == pytest.approx(2.0) and np.isnan(tied[2])
+    assert predictive_ratios([1, 2, 3, 4, 5, 6], [6, 5, 4, 3, 2, 1], groups=3) == pytest.approx([3 / 11, 1.0, 11 / 3])
 
 
 def test_scores_and_their_mean_over_years():
