@@ -226,10 +226,8 @@ def features_suite(
 ) -> ExpectationSuite:
     """The feature table: ``rows`` as the load receipt says, at most one row per cutoff and extracted client.
 
-    Its cutoffs with a target are the training ones and the ``backtest_years`` (``backtest.years``) before them.
-
-    ``target_quantiles`` (the observed quantiles of the training target) go into the quantile
-    bounds' failure messages beside the param that set them.
+    Cutoffs with a target: the training ones and the ``backtest_years`` before them. ``target_quantiles``
+    (the observed quantiles of the training target) go into the quantile bounds' failure messages.
     """
     expect = gxe()
     from great_expectations.expectations.row_conditions import Column
