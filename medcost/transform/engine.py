@@ -45,7 +45,7 @@ def transform_summary(
     history = history_years(first, cutoffs, cfg.lookback_years)
     return TransformSummary(
         training_years=[c.on.year for c in cutoffs[:-1] if c not in backtest],
-        backtest_years=[c.on.year for c in backtest],
+        backtest_cutoffs=[c.on.year for c in backtest],
         scoring_year=cutoffs[-1].on.year,
         rows={str(year): int(rows.get(year, 0)) for year in sorted(history)},
         first_paid=first.isoformat() if first is not None else None,

@@ -29,7 +29,7 @@ def test_the_backtest_stage_scores_the_last_years_from_the_published_table(small
 
     metrics = out / "metrics"
     summary = read_contract(metrics / "transform.json", TransformSummary)
-    assert summary.training_years == [2025] and summary.backtest_years == [2023, 2024]
+    assert summary.training_years == [2025] and summary.backtest_cutoffs == [2023, 2024]
     report = read_contract(metrics / "validate.json", ValidationReport)
     assert report.success, failure_message(report)
     assert set(pd.read_parquet(out / "train.parquet")["year"]) == {2025}  # split: the training years only

@@ -8,6 +8,7 @@ to a raw source that the pandas reference transform turns into the feature rows.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -33,7 +34,8 @@ from medcost.core.metrics import capped_r2, gains_gini, predictive_ratios
 from medcost.core.model_file import predict
 from medcost.core.params import TrainLinearParams, TrainTreeParams, TransformParams, section
 from medcost.train import build_linear_pipeline, build_tree_pipeline, fit
-from medcost.transform import build_feature_table
+from medcost.transform import build_feature_table, snapshot_cutoffs, transform_summary
+from medcost.transform.features import backtest_cutoffs, warn_short_history
 
 AS_OF = dt.date(2026, 1, 1)
 
@@ -263,3 +265,25 @@ def test_the_published_rows_of_the_cutoffs_and_the_files(setup, tmp_path):
     empty = run_backtest(rows, {}, [], 1, spec, cap=250_000.0)
     assert empty.models == {} and r2_table(empty, ["tree"]).empty
     assert isinstance(empty.data.rows, dict) and BacktestScores.model_fields
+
+
+# ----------------------------------------------------------------------------- transform's earlier cutoffs
+
+
+def test_transform_builds_the_backtest_cutoffs_before_the_training_ones_and_names_their_short_history(setup, caplog):
+    cfg = setup["cfg"]
+    cutoffs = snapshot_cutoffs(AS_OF, 1, 3)
+    assert [c.on.year for c in cutoffs] == [2022, 2023, 2024, 2025, 2026] and cutoffs[-1].target_end is None
+    assert [c.on.year for c in backtest_cutoffs(cutoffs, 1)] == [2022, 2023, 2024]
+    rows = {2022: 5, 2023: 5, 2024: 5, 2025: 5, 2026: 4}
+    summary = transform_summary(rows, dt.date(2021, 1, 1), AS_OF, cfg, backtest_years=3)
+    assert summary.training_years == [2025] and summary.backtest_cutoffs == [2022, 2023, 2024]
+    assert summary.short_history == [] and summary.history_years["2022"] == 1  # the training year has its 3 years
+    with caplog.at_level(logging.WARNING, logger="medcost.transform.features"):
+        warn_short_history(dt.date(2021, 1, 1), cutoffs, cfg)
+    assert caplog.messages == [
+        "transform: the claims start in 2021 (the first paid claim), so backtest years 2022, 2023 have 1, 2 of "
+        "transform.lookback_years = 3 years of claims history: the backtest trains and scores there on less history "
+        "than the model has now (its scores there are lower than they would be)"
+    ]
+    assert transform_summary(rows, dt.date(2021, 1, 1), AS_OF, cfg).backtest_cutoffs == []  # none by default
