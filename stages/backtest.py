@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import argparse
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
-from medcost.backtest import Fit, Predictor, cutoff_rows, needed_years, r2_table, run_backtest, write_plot
+from medcost.backtest import Fit, Predictor, Rows, cutoff_rows, r2_table, run_backtest, truth_rows, write_plot
 from medcost.core.catalog import MODEL_NAMES, Catalog
 from medcost.core.contracts import write_contract
 from medcost.core.entry import run_stage
 from medcost.core.features import FeatureSpec
-from medcost.core.io import read_parquet
 from medcost.core.model_file import predict
 from medcost.core.params import (
     BacktestParams,
@@ -56,13 +56,17 @@ def main(params: dict[str, Any], args: argparse.Namespace) -> None:
         "linear": _family(build_linear_pipeline(section(params, "train_linear", TrainLinearParams), spec), spec, 1),
     }
     years = extract.training_years(cfg.years) if cfg.years else []
-    rows = pd.DataFrame(columns=[*spec.key, *spec.inputs, spec.target])
+    rows: Rows = pd.DataFrame(columns=[*spec.key, "year", *spec.inputs, spec.target])
     truth = None
     if years:
         load = section(params, "load", LoadParams)
         _, published = scan_published(catalog.published, open_published(load, catalog.lakehouse))
-        rows = cutoff_rows(published, needed_years(years, transform.training_years), spec)
-        truth = read_parquet(catalog.truth) if catalog.truth.exists() else None
+
+        def published_rows(cutoffs: Sequence[int]) -> pd.DataFrame:  # one year's cutoffs at a time
+            return cutoff_rows(published, cutoffs, spec)
+
+        rows = published_rows
+        truth = truth_rows(catalog.truth, years, spec.key) if catalog.truth.exists() else None
     else:
         log.info("backtest.years = 0: no backtest (the metrics file says so)")
     backtest = run_backtest(

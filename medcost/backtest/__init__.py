@@ -3,6 +3,7 @@
 from medcost.backtest.backtest import (
     Fit,
     Predictor,
+    Rows,
     YearRows,
     baseline_fit,
     mean_scores,
@@ -12,11 +13,12 @@ from medcost.backtest.backtest import (
     scores,
     year_rows,
 )
-from medcost.backtest.rows import cutoff_rows, needed_years, write_plot
+from medcost.backtest.rows import cutoff_rows, needed_years, truth_rows, write_plot
 
 __all__ = [
     "Fit",
     "Predictor",
+    "Rows",
     "YearRows",
     "baseline_fit",
     "cutoff_rows",
@@ -26,6 +28,7 @@ __all__ = [
     "r2_table",
     "run_backtest",
     "scores",
+    "truth_rows",
     "write_plot",
     "year_rows",
 ]

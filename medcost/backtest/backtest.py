@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -120,8 +121,13 @@ def oracle_predictions(test: pd.DataFrame, truth: pd.DataFrame | None, key: Sequ
     return None if np.isnan(values).any() else values
 
 
+Rows: TypeAlias = pd.DataFrame | Callable[[Sequence[int]], pd.DataFrame]
+"""Feature rows with ``year`` and the target: a frame, or a function giving the rows of the cutoffs it is asked for
+(the stage reads each year's cutoffs from the published table when it needs them, never all of them at once)."""
+
+
 def run_backtest(
-    rows: pd.DataFrame,
+    rows: Rows,
     families: Mapping[str, Fit],
     years: Sequence[int],
     training_years: int,
@@ -131,12 +137,14 @@ def run_backtest(
     truth: pd.DataFrame | None = None,
 ) -> Backtest:
     """Score each family (and the mean baseline, and the oracle when ``truth`` covers the rows) on each of ``years``,
-    fitted on the ``training_years`` cutoffs before it only. ``rows``: feature rows with ``year`` and the target."""
+    fitted on the ``training_years`` cutoffs before it only (:data:`Rows`)."""
     everyone: dict[str, Fit] = {**families, "baseline": baseline_fit(spec)}
     by_family: dict[str, dict[str, BacktestScores]] = {name: {} for name in everyone}
     counts: dict[str, BacktestRows] = {}
     for year in sorted(years):
-        part = year_rows(rows, year, training_years, spec)
+        cutoffs = list(range(year - training_years, year + 1))
+        loaded = rows[rows["year"].isin(cutoffs)] if isinstance(rows, pd.DataFrame) else rows(cutoffs)
+        part = year_rows(loaded, year, training_years, spec)
         counts[str(year)] = BacktestRows(train=len(part.train), test=len(part.test))
         actual = part.test[spec.target].to_numpy(dtype="float64")
         inputs = part.test[list(spec.inputs)]

@@ -37,6 +37,17 @@ def cutoff_rows(rows: Any, years: Sequence[int], spec: FeatureSpec) -> pd.DataFr
     return frame.sort_values(list(spec.key), kind="stable").reset_index(drop=True)
 
 
+def truth_rows(path: str | Path, years: Sequence[int], key: Sequence[str]) -> pd.DataFrame:
+    """The demo generator's true expected cost of the scored years' client-years (the oracle's predictions)."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    columns = [*key, "expected_cost"]
+    present = pq.read_schema(path).names
+    wanted = pc.field("year").isin([int(y) for y in years]) if "year" in present else None
+    return pq.read_table(path, columns=[c for c in columns if c in present], filters=wanted).to_pandas()
+
+
 def write_plot(folder: str | Path, tables: dict[str, pd.DataFrame]) -> None:
     """``folder`` (replaced atomically): one ``<name>.csv`` per table."""
     with atomic_path(Path(folder)) as tmp:
