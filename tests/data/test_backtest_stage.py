@@ -24,7 +24,13 @@ def test_the_backtest_stage_scores_the_last_years_from_the_published_table(small
     stage["split"]["min_test_rows"] = 200
     for name in ("train", "test", "scoring"):
         stage["paths"][name] = str(out / f"{name}.parquet")
-    stage["paths"].update(truth=str(small_source["truth"]), plots=str(out / "plots"))
+    # everything the stages write goes under tmp_path (the models and dvclive logs too: not the repository's)
+    stage["paths"].update(
+        truth=str(small_source["truth"]),
+        plots=str(out / "plots"),
+        models=str(out / "models"),
+        dvclive=str(out / "dvclive"),
+    )
     run_stages(stage, "fingerprint", "extract", "transform", "load", "validate", "split", "backtest")
 
     metrics = out / "metrics"
