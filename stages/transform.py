@@ -8,7 +8,7 @@ from typing import Any
 from medcost.core.catalog import Catalog
 from medcost.core.contracts import write_contract
 from medcost.core.entry import run_stage
-from medcost.core.params import ExtractParams, TransformParams, section
+from medcost.core.params import BacktestParams, ExtractParams, TransformParams, section
 from medcost.transform import write_feature_table
 
 
@@ -17,8 +17,9 @@ def main(params: dict[str, Any], args: argparse.Namespace) -> None:
     catalog = Catalog.from_params(params)
     as_of = section(params, "extract", ExtractParams).as_of
     cfg = section(params, "transform", TransformParams)
+    backtest = section(params, "backtest", BacktestParams)  # its earlier cutoffs come from here too: one definition
     summary = write_feature_table(
-        catalog.raw_table("clients"), catalog.raw_table("claims"), as_of, cfg, catalog.features
+        catalog.raw_table("clients"), catalog.raw_table("claims"), as_of, cfg, catalog.features, backtest.years
     )
     write_contract(catalog.transform_summary, summary)
 

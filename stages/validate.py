@@ -26,7 +26,7 @@ from medcost.core.contracts import (
 from medcost.core.duck import connect
 from medcost.core.entry import run_stage
 from medcost.core.errors import MedcostError
-from medcost.core.params import ExtractParams, LoadParams, TransformParams, ValidateParams, section
+from medcost.core.params import BacktestParams, ExtractParams, LoadParams, TransformParams, ValidateParams, section
 from medcost.load import open_published, open_staging, publish, staged_dataset
 from medcost.validate import (
     Batch,
@@ -52,6 +52,7 @@ def main(params: dict[str, Any], args: argparse.Namespace) -> None:
     transform = section(params, "transform", TransformParams)
     load = section(params, "load", LoadParams)
     cfg = section(params, "validate", ValidateParams)
+    backtest = section(params, "backtest", BacktestParams)  # the feature table's earlier cutoffs
     extracted = read_contract(catalog.extract_metrics, ExtractMetrics, made_by="extract")
     receipt, staged = staged_dataset(catalog.load_receipt, open_staging(load, catalog.staging))  # Arrow, lazy
     previous = read_contract(catalog.published, PublishedSnapshot) if catalog.published.exists() else None
@@ -61,7 +62,9 @@ def main(params: dict[str, Any], args: argparse.Namespace) -> None:
         clients, claims = raw_tables(con, extract, catalog.raw_table("clients"), catalog.raw_table("claims"))
         batches = raw_batches(extract, transform, cfg, clients, claims, extracted)
         features = features_table(con, transform, staged)  # the staged version, scanned by DuckDB where it is
-        batches.append(features_batch(extract, transform, cfg, features, receipt, extracted))
+        batches.append(
+            features_batch(extract, transform, cfg, features, receipt, extracted, backtest_years=backtest.years)
+        )
         profile = profile_snapshot(clients, claims, extract, transform).model_copy(update={"source": source})
         report, reference = _validate(catalog, cfg, extract, batches, previous, profile, receipt)
     finally:

@@ -10,7 +10,7 @@ import argparse
 from typing import Any
 
 from medcost.core.catalog import Catalog
-from medcost.core.contracts import Evaluation, read_contract, write_contract
+from medcost.core.contracts import Backtest, Evaluation, read_contract, write_contract
 from medcost.core.entry import run_stage
 from medcost.core.params import ValidateMetricsParams, section
 from medcost.validate_metrics import evaluate_gates
@@ -21,7 +21,8 @@ def main(params: dict[str, Any], args: argparse.Namespace) -> None:
     catalog = Catalog.from_params(params)
     cfg = section(params, "validate_metrics", ValidateMetricsParams)
     evaluation = read_contract(catalog.evaluation, Evaluation, made_by="evaluate")
-    write_contract(catalog.quality_verdict, evaluate_gates(evaluation, cfg))
+    backtest = read_contract(catalog.backtest, Backtest, made_by="backtest")
+    write_contract(catalog.quality_verdict, evaluate_gates(evaluation, cfg, backtest))
 
 
 if __name__ == "__main__":

@@ -161,6 +161,10 @@ class Catalog:
         return self.metrics / "evaluate.json"
 
     @property
+    def backtest(self) -> Path:
+        return self.metrics / "backtest.json"
+
+    @property
     def quality_verdict(self) -> Path:
         return self.metrics / "quality.json"
 
@@ -181,6 +185,11 @@ class Catalog:
     def evaluate_plots(self) -> Path:
         """evaluate: plot data (CSV), the scatter image and the test predictions."""
         return Path(self.paths.plots) / "evaluate"
+
+    @property
+    def backtest_plots(self) -> Path:
+        """backtest: plot data (CSV), one row per target year."""
+        return Path(self.paths.plots) / "backtest"
 
     @property
     def reports(self) -> Path:

@@ -113,3 +113,53 @@ def resampled_metrics(true: np.ndarray, pred: np.ndarray, indices: np.ndarray) -
     """:func:`error_metrics` of each resample: ``indices`` holds one resample's row numbers per row."""
     values: dict[str, np.ndarray] = error_metrics(true[indices], pred[indices])
     return values
+
+
+def capped_r2(y_true: Any, y_pred: Any, cap: float) -> float:
+    """R² with both the actual and the predicted costs capped at ``cap`` (the Society of Actuaries convention:
+    a few catastrophic claims, which no model foresees, do not decide the score)."""
+    true, pred = paired_arrays(y_true, y_pred)
+    if not cap > 0:
+        raise MedcostError(f"metrics: cap {cap} must be positive (evaluate.cap)")
+    return float(error_metrics(np.minimum(true, cap), np.minimum(pred, cap))["r2"])
+
+
+def predicted_groups(y_pred: Any, groups: int = 10) -> np.ndarray:
+    """The group (1: lowest .. ``groups``) of each row by its rank of prediction: equal-count groups when no two
+    predictions tie; tied rows share their average rank, so they fall in one group (a constant predictor's rows
+    are all in the middle one) and the groups depend neither on row order nor on the actual values."""
+    pred = np.asarray(y_pred, dtype="float64").ravel()
+    share = pd.Series(pred).rank(method="average", pct=True).to_numpy()
+    return np.clip(np.ceil(share * groups - 1e-9), 1, groups).astype("int64")
+
+
+def predictive_ratios(y_true: Any, y_pred: Any, groups: int = 10) -> list[float]:
+    """Sum predicted / sum actual cost in each group of :func:`predicted_groups`, lowest first (NaN where a group
+    is empty or its actual cost is 0)."""
+    true, pred = paired_arrays(y_true, y_pred)
+    labels = predicted_groups(pred, groups)
+    out = []
+    for group in range(1, groups + 1):
+        actual = float(true[labels == group].sum())
+        out.append(float(pred[labels == group].sum()) / actual if actual > 0 else float("nan"))
+    return out
+
+
+def gains_gini(y_true: Any, y_pred: Any) -> float:
+    """The Gini of the cumulative-gains curve: 2 x the area under it - 1.
+
+    The curve is the share of the actual cost (y) held by the share of the rows (x) predicted most
+    expensive; rows tied on the prediction enter together, pro rata (a straight segment), so the
+    value does not depend on row order. 0: no better than random; a perfect ranking reaches
+    ``gains_gini(y, y)`` (below 1, since cost is spread over many rows). NaN when no cost.
+    """
+    true, pred = paired_arrays(y_true, y_pred)
+    total = true.sum()
+    if total <= 0:
+        return float("nan")
+    groups = pd.DataFrame({"pred": pred, "true": true}).groupby("pred", sort=True)["true"].agg(["sum", "size"])
+    cost = groups["sum"].to_numpy()[::-1] / total  # highest prediction first
+    rows = groups["size"].to_numpy()[::-1] / len(true)
+    reached = np.cumsum(cost)
+    area = float(np.sum(rows * (reached - cost / 2)))  # trapezoids: (previous + current) / 2 per group
+    return 2.0 * area - 1.0

@@ -183,6 +183,13 @@ class EvaluateParams(Section):
     bootstrap_samples: int = Field(ge=100, le=100_000)  # resamples of the test rows for the intervals
     interval: float = Field(gt=0.5, lt=1.0)  # coverage of the bootstrap intervals (0.95)
     seed: int = Field(ge=0)
+    cap: float = Field(default=250_000.0, gt=0.0)  # $: capped R² caps actual and predicted cost here (SOA convention)
+
+
+class BacktestParams(Section):
+    """backtest: each model family trained on the cutoffs before each of the last ``years`` years and scored on it."""
+
+    years: int = Field(default=3, ge=0, le=20)  # target years scored, ending at extract.as_of's year - 1 (0: off)
 
 
 class ValidateMetricsParams(Section):
@@ -194,6 +201,7 @@ class ValidateMetricsParams(Section):
     max_rmse_ratio: float | None = Field(gt=0.0)  # test RMSE / baseline test RMSE <= max_rmse_ratio
     max_r2_gap: float | None  # train R² - test R² <= max_r2_gap (overfitting)
     total_ratio_band: tuple[float, float] | None  # low <= total predicted / total actual <= high
+    min_backtest_r2: float | None = Field(default=None, le=1.0)  # mean backtest R² over the years >= this
 
     @model_validator(mode="after")
     def _sane(self) -> ValidateMetricsParams:
@@ -203,7 +211,8 @@ class ValidateMetricsParams(Section):
             raise ValueError(
                 f"total_ratio_band: {list(self.total_ratio_band)} must be [low, high] with 0 < low <= high"
             )
-        if all(v is None for v in (self.min_r2, self.max_rmse_ratio, self.max_r2_gap, self.total_ratio_band)):
+        gates = (self.min_r2, self.max_rmse_ratio, self.max_r2_gap, self.total_ratio_band, self.min_backtest_r2)
+        if all(v is None for v in gates):
             raise ValueError("at least one gate must be configured")
         return self
 

@@ -15,6 +15,7 @@ from medcost.core.catalog import MODEL_NAMES
 from medcost.core.errors import MedcostError
 from medcost.core.features import CUTOFF_COLUMN, FeatureSpec
 from medcost.core.params import (
+    BacktestParams,
     DemoParams,
     DriftParams,
     EvaluateParams,
@@ -47,6 +48,7 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "train_linear": TrainLinearParams,
     "tune": TuneParams,
     "evaluate": EvaluateParams,
+    "backtest": BacktestParams,
     "validate_metrics": ValidateMetricsParams,
     "drift": DriftParams,
     "promote": PromoteParams,
@@ -66,14 +68,17 @@ def cross_section_problems(params: dict[str, Any]) -> list[str]:
     validate = section(params, "validate", ValidateParams)
     spec = FeatureSpec.from_params(transform)
     clients = list(extract.tables["clients"].columns) if "clients" in extract.tables else []
+    backtest = section(params, "backtest", BacktestParams)
     problems: list[str] = []
-    needed = transform.lookback_years + transform.training_years
+    needed = transform.lookback_years + transform.training_years + backtest.years
     if extract.history_years < needed:
-        earliest = extract.training_years(transform.training_years)[0]
+        earliest = extract.training_years(transform.training_years + backtest.years)[0]
+        role = "the training cutoff" if backtest.years == 0 else "the earliest cutoff (of the backtest)"
         problems.append(
             f"extract.history_years = {extract.history_years} is shorter than transform.lookback_years + "
-            f"transform.training_years = {needed}: the training cutoff {earliest} needs claims from "
-            f"{earliest - transform.lookback_years} (set extract.history_years to at least {needed})"
+            f"transform.training_years{' + backtest.years' if backtest.years else ''} = {needed}: {role} {earliest} "
+            f"needs claims from {earliest - transform.lookback_years} (set extract.history_years to at least {needed}"
+            f"{' or lower backtest.years' if backtest.years else ''})"
         )
     for key in ("categorical", "flags", "numeric"):
         names = getattr(transform, key)
@@ -97,6 +102,10 @@ def cross_section_problems(params: dict[str, Any]) -> list[str]:
     problems += _not_in("drift.fallback_model", [drift.fallback_model], MODEL_NAMES, "a trained model")
     gates = section(params, "validate_metrics", ValidateMetricsParams)
     problems += _not_in("validate_metrics.models", gates.models, MODEL_NAMES, "a trained model")
+    if gates.min_backtest_r2 is not None and backtest.years == 0:
+        problems.append(
+            "validate_metrics.min_backtest_r2 is set but backtest.years = 0 (no backtest to gate): set it to null"
+        )
     return problems
 
 

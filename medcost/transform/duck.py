@@ -67,16 +67,18 @@ def duckdb_features(clients: Path, claims: Path, cutoffs: Sequence[Cutoff], cfg:
         return to_frame(batches.read_all())
 
 
-def duckdb_feature_table(clients: Path, claims: Path, as_of: dt.date, cfg: TransformParams) -> pd.DataFrame:
+def duckdb_feature_table(
+    clients: Path, claims: Path, as_of: dt.date, cfg: TransformParams, backtest_years: int = 0
+) -> pd.DataFrame:
     """Training rows and scoring snapshot, as :func:`medcost.transform.features.build_feature_table`, by DuckDB."""
-    return checked_feature_table(duckdb_features, clients, claims, as_of, cfg)
+    return checked_feature_table(duckdb_features, clients, claims, as_of, cfg, backtest_years)
 
 
 def write_duckdb_feature_table(
-    clients: Path, claims: Path, as_of: dt.date, cfg: TransformParams, out: Path
+    clients: Path, claims: Path, as_of: dt.date, cfg: TransformParams, out: Path, backtest_years: int = 0
 ) -> tuple[dict[int, int], dt.date | None]:
     """The feature table of :func:`duckdb_feature_table` written to ``out`` batch by batch, atomically;
     the rows per year and the first paid date of the claims."""
-    cutoffs = snapshot_cutoffs(as_of, cfg.training_years)
+    cutoffs = snapshot_cutoffs(as_of, cfg.training_years, backtest_years)
     with _result(clients, claims, cutoffs, cfg) as (batches, first_paid):
         return write_batches(batches, cutoffs, out), first_paid

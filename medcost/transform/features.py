@@ -50,11 +50,22 @@ def require(present: Iterable[str], table: str, columns: Iterable[str]) -> None:
         raise MedcostError(f"{table}: column(s) {', '.join(missing)} missing (needed by transform params)")
 
 
-def snapshot_cutoffs(as_of: dt.date, training_years: int = 1) -> list[Cutoff]:
-    """The training cutoffs, oldest first (1 January of each of the ``training_years`` years before ``as_of``,
-    each with its year's target), then the scoring one (``as_of``, no target)."""
-    days = [as_of.replace(year=as_of.year - back) for back in range(training_years, 0, -1)]
+def snapshot_cutoffs(as_of: dt.date, training_years: int = 1, backtest_years: int = 0) -> list[Cutoff]:
+    """The cutoffs with a target, oldest first (1 January of each of the ``training_years + backtest_years``
+    years before ``as_of``, each with its year's target), then the scoring one (``as_of``, no target).
+
+    The last ``training_years`` of them are the training cutoffs; the ``backtest_years`` before them
+    only the backtest reads (it trains on earlier cutoffs than split does).
+    """
+    count = training_years + backtest_years
+    days = [as_of.replace(year=as_of.year - back) for back in range(count, 0, -1)]
     return [*(Cutoff(day, target_end=day.replace(year=day.year + 1)) for day in days), Cutoff(as_of)]
+
+
+def backtest_cutoffs(cutoffs: Sequence[Cutoff], training_years: int) -> list[Cutoff]:
+    """The cutoffs of :func:`snapshot_cutoffs` before its ``training_years`` training ones (backtest only)."""
+    with_target = [c for c in cutoffs if c.target_end is not None]
+    return with_target[: max(0, len(with_target) - training_years)]
 
 
 def _years(years: Sequence[int]) -> str:
@@ -86,9 +97,13 @@ def history_years(first_paid: dt.date | None, cutoffs: Sequence[Cutoff], lookbac
     return {c.on.year: max(0, min(lookback_years, c.on.year - start)) for c in cutoffs}
 
 
-def short_history(history: Mapping[int, int], cutoffs: Sequence[Cutoff], lookback_years: int) -> list[int]:
-    """The training cutoffs' years (those with a target) with less than ``lookback_years`` of ``history``."""
-    return [c.on.year for c in cutoffs if c.target_end is not None and history[c.on.year] < lookback_years]
+def short_history(
+    history: Mapping[int, int], cutoffs: Sequence[Cutoff], lookback_years: int, skip: Sequence[Cutoff] = ()
+) -> list[int]:
+    """The years of the cutoffs with a target (not in ``skip``) with less than ``lookback_years`` of ``history``."""
+    return [
+        c.on.year for c in cutoffs if c.target_end is not None and c not in skip and history[c.on.year] < lookback_years
+    ]
 
 
 def warn_short_history(first_paid: dt.date | None, cutoffs: Sequence[Cutoff], cfg: TransformParams) -> None:
@@ -98,7 +113,20 @@ def warn_short_history(first_paid: dt.date | None, cutoffs: Sequence[Cutoff], cf
     would flag those features later without saying why.
     """
     history = history_years(first_paid, cutoffs, cfg.lookback_years)
-    short = short_history(history, cutoffs, cfg.lookback_years)
+    backtest = backtest_cutoffs(cutoffs, cfg.training_years)
+    short = short_history(history, cutoffs, cfg.lookback_years, skip=backtest)
+    early = short_history(history, backtest, cfg.lookback_years)
+    if early:
+        log.warning(
+            "transform: the claims start in %s (the first paid claim), so backtest %s %s %s of "
+            "transform.lookback_years = %d years of claims history: the backtest trains and scores there on less "
+            "history than the model has now (its scores there are lower than they would be)",
+            first_paid.year if first_paid is not None else "no year (there are none)",
+            _years(early),
+            "has" if len(early) == 1 else "have",
+            ", ".join(str(history[y]) for y in early),
+            cfg.lookback_years,
+        )
     if short:
         scoring = "".join(f" (scoring {c.on.year}: {history[c.on.year]})" for c in cutoffs if c.target_end is None)
         log.warning(
@@ -230,11 +258,12 @@ def _claim_history(claims: pd.DataFrame, cut: pd.Timestamp, cfg: TransformParams
 
 
 def build_feature_table(
-    clients: pd.DataFrame, claims: pd.DataFrame, as_of: dt.date, cfg: TransformParams
+    clients: pd.DataFrame, claims: pd.DataFrame, as_of: dt.date, cfg: TransformParams, backtest_years: int = 0
 ) -> pd.DataFrame:
-    """The training rows (one cutoff per year of ``transform.training_years`` before as_of, with target) and
-    the scoring snapshot (year = as_of.year, no target), sorted by year and client."""
-    cutoffs = snapshot_cutoffs(as_of, cfg.training_years)
+    """The training rows (one cutoff per year of ``transform.training_years`` before as_of, with target; and
+    ``backtest_years`` earlier cutoffs for the backtest) and the scoring snapshot (year = as_of.year, no
+    target), sorted by year and client."""
+    cutoffs = snapshot_cutoffs(as_of, cfg.training_years, backtest_years)
     warn_short_history(first_paid(claims), cutoffs, cfg)
     parts = [client_features(clients, claims, c.on, cfg, target_end=c.target_end) for c in cutoffs]
     table = pd.concat(parts, ignore_index=True)

@@ -73,9 +73,11 @@ def checked_feature_table(
     claims: Path,
     as_of: dt.date,
     cfg: TransformParams,
+    backtest_years: int = 0,
 ) -> pd.DataFrame:
-    """Training rows and scoring snapshot by an engine's ``features``, after the row check (every engine alike)."""
-    cutoffs = snapshot_cutoffs(as_of, cfg.training_years)
+    """Training rows (and ``backtest_years`` earlier cutoffs) and scoring snapshot by an engine's ``features``,
+    after the row check (every engine alike)."""
+    cutoffs = snapshot_cutoffs(as_of, cfg.training_years, backtest_years)
     table = features(clients, claims, cutoffs, cfg)
     check_rows(table["year"].value_counts().to_dict(), table.shape[1], cutoffs)
     return table

@@ -158,16 +158,18 @@ def spark_features(clients: Path, claims: Path, cutoffs: Sequence[Cutoff], cfg: 
     return to_frame(_result(clients, claims, cutoffs, cfg)[0])
 
 
-def spark_feature_table(clients: Path, claims: Path, as_of: dt.date, cfg: TransformParams) -> pd.DataFrame:
+def spark_feature_table(
+    clients: Path, claims: Path, as_of: dt.date, cfg: TransformParams, backtest_years: int = 0
+) -> pd.DataFrame:
     """Training rows and scoring snapshot, as :func:`medcost.transform.features.build_feature_table`, by Spark."""
-    return checked_feature_table(spark_features, clients, claims, as_of, cfg)
+    return checked_feature_table(spark_features, clients, claims, as_of, cfg, backtest_years)
 
 
 def write_spark_feature_table(
-    clients: Path, claims: Path, as_of: dt.date, cfg: TransformParams, out: Path
+    clients: Path, claims: Path, as_of: dt.date, cfg: TransformParams, out: Path, backtest_years: int = 0
 ) -> tuple[dict[int, int], dt.date | None]:
     """The feature table of :func:`spark_feature_table` written to ``out`` atomically; the rows per year and the
     first paid date."""
-    cutoffs = snapshot_cutoffs(as_of, cfg.training_years)
+    cutoffs = snapshot_cutoffs(as_of, cfg.training_years, backtest_years)
     result, first_paid = _result(clients, claims, cutoffs, cfg)
     return write_batches(result.to_reader(BATCH_ROWS), cutoffs, out), first_paid

@@ -113,8 +113,11 @@ def features_batch(
     features: Table,
     receipt: LoadReceipt | None = None,
     extracted: ExtractMetrics | None = None,
+    *,
+    backtest_years: int = 0,
 ) -> Batch:
-    """The feature table's batch (:func:`features_table`): as many rows as the load receipt says, at most two per client.
+    """The feature table's batch (:func:`features_table`): as many rows as the load receipt says, at most one per
+    cutoff and client (the training cutoffs, the ``backtest_years`` before them, the scoring one).
 
     The training target's observed quantiles (for the failure messages) are pandas' linear
     ones, computed in DuckDB (:func:`medcost.validate.metrics.quantiles`).
@@ -125,7 +128,7 @@ def features_batch(
     return Batch(
         "features",
         features,
-        features_suite(extract, transform, cfg, rows, _rows(extracted, "clients"), observed),
+        features_suite(extract, transform, cfg, rows, _rows(extracted, "clients"), observed, backtest_years),
     )
 
 

@@ -222,11 +222,12 @@ def features_suite(
     rows: int | None = None,
     clients: int | None = None,
     target_quantiles: Mapping[float, float] | None = None,
+    backtest_years: int = 0,
 ) -> ExpectationSuite:
     """The feature table: ``rows`` as the load receipt says, at most one row per cutoff and extracted client.
 
-    ``target_quantiles`` (the observed quantiles of the training target) go into the quantile
-    bounds' failure messages beside the param that set them.
+    Cutoffs with a target: the training ones and the ``backtest_years`` before them. ``target_quantiles``
+    (the observed quantiles of the training target) go into the quantile bounds' failure messages.
     """
     expect = gxe()
     from great_expectations.expectations.row_conditions import Column
@@ -234,7 +235,7 @@ def features_suite(
     kinds = feature_kinds(transform)
     _require("validate.value_sets", cfg.value_sets, transform.categorical)
     target = transform.target
-    years, scoring = extract.training_years(transform.training_years), extract.scoring_year
+    years, scoring = extract.training_years(transform.training_years + backtest_years), extract.scoring_year
     training, many = years[-1], len(years) > 1  # one training year: the expectations as they always were
     out = _schema("features", kinds, cfg, rows, strict_not_null=transform.key, skip_null_rate=[target])
     if clients is not None:

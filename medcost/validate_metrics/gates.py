@@ -15,7 +15,7 @@ import logging
 import math
 from collections.abc import Mapping, Sequence
 
-from medcost.core.contracts import Evaluation, GateResult, ModelVerdict, Number, QualityVerdict
+from medcost.core.contracts import Backtest, Evaluation, GateResult, ModelVerdict, Number, QualityVerdict
 from medcost.core.errors import MedcostError
 from medcost.core.numbers import round_floats
 from medcost.core.params import ValidateMetricsParams
@@ -30,17 +30,19 @@ GATE_KINDS = {
     "rmse_vs_baseline": "max",  # test RMSE / baseline test RMSE <= max_rmse_ratio
     "train_test_r2_gap": "max",  # train R² - test R² <= max_r2_gap (overfitting)
     "total_ratio": "band",  # total predicted / total actual cost in [low, high]
+    "backtest_r2": "min",  # mean backtest R² over the years (metrics/backtest.json) >= min_backtest_r2
 }
 
 
-def model_metrics(evaluation: Evaluation, model: str) -> dict[str, Number]:
-    """The metrics the gates read for one model (None when the evaluation has none)."""
+def model_metrics(evaluation: Evaluation, model: str, backtest: Backtest | None = None) -> dict[str, Number]:
+    """The metrics the gates read for one model (None when the evaluation, or the backtest, has none)."""
     scores = evaluation.scores(model)
     return {
         "test.r2": scores.test.r2,
         "test.rmse": scores.test.rmse,
         "test.total_ratio": scores.test.total_ratio,
         "train.r2": scores.train.r2 if scores.train else None,
+        "backtest.mean.r2": backtest.mean_r2(model) if backtest is not None else None,
     }
 
 
@@ -61,6 +63,7 @@ def configured_gates(cfg: ValidateMetricsParams) -> dict[str, Threshold]:
         "rmse_vs_baseline": cfg.max_rmse_ratio,
         "train_test_r2_gap": cfg.max_r2_gap,
         "total_ratio": cfg.total_ratio_band,
+        "backtest_r2": cfg.min_backtest_r2,
     }
     return {name: value for name, value in thresholds.items() if value is not None}
 
@@ -79,6 +82,13 @@ def _gate_value(
         return _need(metrics, model, "train.r2") - _need(metrics, model, "test.r2")
     if name == "total_ratio":
         return _need(metrics, model, "test.total_ratio")
+    if name == "backtest_r2":
+        if metrics.get("backtest.mean.r2") is None:
+            raise MedcostError(
+                f"backtest: model '{model}' has no mean R² (needed by validate_metrics.min_backtest_r2; "
+                "backtest.years = 0, or rerun the backtest stage)"
+            )
+        return _need(metrics, model, "backtest.mean.r2")
     raise MedcostError(f"validate_metrics: unknown gate '{name}'")  # pragma: no cover - GATE_KINDS is fixed
 
 
@@ -89,17 +99,20 @@ def _passes(kind: str, value: float, threshold: Threshold) -> bool:
     return value >= threshold if kind == "min" else value <= threshold
 
 
-def evaluate_gates(evaluation: Evaluation, cfg: ValidateMetricsParams) -> QualityVerdict:
+def evaluate_gates(
+    evaluation: Evaluation, cfg: ValidateMetricsParams, backtest: Backtest | None = None
+) -> QualityVerdict:
     """Apply the configured gates to each model and pick the candidate (quality.json).
 
-    Raises MedcostError when a model or metric the gates need is missing.
+    ``backtest`` (metrics/backtest.json) feeds the ``backtest_r2`` gate. Raises MedcostError when
+    a model or metric the gates need is missing.
     """
     gates = configured_gates(cfg)
     baseline = model_metrics(evaluation, cfg.baseline) if "rmse_vs_baseline" in gates else {}
     models: dict[str, ModelVerdict] = {}
     rmse: dict[str, float] = {}
     for model in cfg.models:
-        metrics = model_metrics(evaluation, model)
+        metrics = model_metrics(evaluation, model, backtest)
         rmse[model] = _need(metrics, model, "test.rmse")  # ranks the passing models
         results = {}
         for name, threshold in gates.items():

@@ -24,6 +24,8 @@ def test_three_training_years_pass_validate_and_split_by_client(six_years, param
     monkeypatch.delenv("MEDCOST_SOURCE_URL", raising=False)
     stage = stage_params(years_params(params, 3, 6, tmp_path), tmp_path / "out", six_years)
     stage["split"]["min_test_rows"] = 500  # ~3,100 training rows: 0.2 of them is below the default 1,000
+    stage["backtest"]["years"] = 0  # no earlier cutoffs: the table holds the training years and the scoring one only
+    stage["validate_metrics"]["min_backtest_r2"] = None
     for name in ("train", "test", "scoring"):
         stage["paths"][name] = str(tmp_path / "out" / f"{name}.parquet")
     run_stages(stage, "fingerprint", "extract", "transform", "load", "validate", "split")

@@ -100,13 +100,15 @@ def written(features: pa.Table, sql: str, folder: Path) -> tuple[Path, Path]:
     return delta, parquet
 
 
-def reference(delta: Path, models: tuple[ExtractParams, TransformParams, ValidateParams]) -> validate.Batch:
+def reference(
+    delta: Path, models: tuple[ExtractParams, TransformParams, ValidateParams], backtest_years: int
+) -> validate.Batch:
     """The batch as validate built it on pandas: the Delta version read and sorted as the lakehouse reads it."""
     extract, transform, cfg = models
     frame = DeltaTable(str(delta)).to_pandas().sort_values(KEY, kind="stable").reset_index(drop=True)
     target = pd.to_numeric(frame[transform.target], errors="coerce")
     observed = {q: float(target.quantile(q)) for q in cfg.target.quantiles}
-    suite = validate.features_suite(extract, transform, cfg, None, None, observed)
+    suite = validate.features_suite(extract, transform, cfg, None, None, observed, backtest_years)
     return validate.Batch("features", validate.typed_frame(frame, validate.feature_kinds(transform)), suite)
 
 
@@ -137,14 +139,15 @@ def test_duckdb_gives_the_pandas_results_report_message_and_docs(case, staged, t
     )
     delta, parquet = written(features, CASES[case], tmp_path)
     on = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-    expected_batch = reference(delta, models)
+    expected_batch = reference(delta, models, stage["backtest"]["years"])
     expected_results = comparable(validate.expectation_results([expected_batch], run_time=on)["features"])
     expected = validate.run_suites([expected_batch], docs_dir=tmp_path / "pandas", run_time=on)
     con = connect(DuckDBParams(memory_limit="1GB", temp_directory=str(tmp_path / "spill"), threads=None))
     for kind, data in (("delta", DeltaTable(str(delta)).to_pyarrow_dataset()), ("parquet", ds.dataset(parquet))):
 
         def batch(data: Any = data) -> validate.Batch:  # a new table each run (its memo is the run's)
-            return validate.features_batch(*models, validate.features_table(con, models[1], data))
+            table = validate.features_table(con, models[1], data)
+            return validate.features_batch(*models, table, backtest_years=stage["backtest"]["years"])
 
         found_results = comparable(validate.expectation_results([batch()], run_time=on)["features"])
         for mine, theirs in zip(found_results, expected_results, strict=True):

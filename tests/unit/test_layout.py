@@ -32,6 +32,8 @@ EXCEPTIONS = {
         "tune",
         "train",
     ): "tune cross-validates train's own pipelines (its builders and fit), so it tunes the models fitted",
+    ("backtest", "load"): "backtest reads the published lakehouse version through load's one Lakehouse protocol",
+    ("backtest", "train"): "backtest fits the train stages' own pipelines (one definition of each family)",
 }
 """Deliberate imports of another stage's package, with the reason."""
 

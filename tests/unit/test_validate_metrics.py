@@ -12,8 +12,13 @@ import pytest
 import yaml
 
 from medcost.core.contracts import (
+    Backtest,
+    BacktestData,
+    BacktestRows,
+    BacktestScores,
     Evaluation,
     EvaluationData,
+    FamilyBacktest,
     GateResult,
     HoldoutScores,
     ModelScores,
@@ -67,6 +72,20 @@ def evaluation(tree: ModelScores | None = None, linear: ModelScores | None = Non
             "baseline": entry(r2=0.0, rmse=100.0, train_r2=0.0),
         },
         data=DATA,
+    )
+
+
+def backtest(**mean_r2: float) -> Backtest:
+    """A backtest of one year in which each named model has this R² (its mean too)."""
+
+    def scored(r2: float) -> BacktestScores:
+        return BacktestScores(
+            r2=r2, rmse=1.0, mae=1.0, r2_capped=r2, gini=0.5, total_ratio=1.0, predictive_ratio={"1": 1.0}
+        )
+
+    return Backtest(
+        data=BacktestData(years=[2025], training_years=1, cap=250_000.0, rows={"2025": BacktestRows(train=4, test=4)}),
+        models={m: FamilyBacktest(mean=scored(r2), years={"2025": scored(r2)}) for m, r2 in mean_r2.items()},
     )
 
 
@@ -240,6 +259,18 @@ def test_a_metric_missing_from_the_file_is_a_one_line_error_naming_model_and_met
     assert message.endswith("rerun the evaluate stage")
 
 
+def test_the_backtest_gate_reads_the_mean_backtest_r2():
+    cfg = with_cfg(min_backtest_r2=0.25)
+    verdict = evaluate_gates(evaluation(), cfg, backtest(tree=0.25, linear=0.125))
+    assert verdict.models["tree"].gates["backtest_r2"] == GateResult(value=0.25, threshold=0.25, passed=True)
+    assert verdict.models["linear"].gates["backtest_r2"].passed is False and verdict.candidate == "tree"
+    assert "backtest_r2" not in evaluate_gates(evaluation(), CFG, backtest(tree=0.25)).models["tree"].gates
+    with pytest.raises(MedcostError, match="backtest: model 'linear' has no mean R²"):
+        evaluate_gates(evaluation(), cfg, backtest(tree=0.25))
+    with pytest.raises(MedcostError, match="backtest: model 'tree' has no mean R²"):
+        evaluate_gates(evaluation(), cfg)
+
+
 def test_the_verdict_file_round_trips_in_its_layout(tmp_path):
     verdict = evaluate_gates(evaluation(), CFG)
     write_contract(tmp_path / "quality.json", verdict)
@@ -274,6 +305,7 @@ def test_params_section_validates(params):
                     "max_rmse_ratio": None,
                     "max_r2_gap": None,
                     "total_ratio_band": None,
+                    "min_backtest_r2": None,
                 }
             },
             "validate_metrics",
@@ -284,9 +316,12 @@ def test_params_section_validates(params):
 # ----------------------------------------------------------------------------- the stage, as DVC runs it
 
 
-def run_stage(tmp_path: Path, params: dict[str, Any], data: Evaluation) -> subprocess.CompletedProcess:
+def run_stage(
+    tmp_path: Path, params: dict[str, Any], data: Evaluation, backtested: Backtest | None = None
+) -> subprocess.CompletedProcess:
     metrics = tmp_path / "metrics"
     write_contract(metrics / "evaluate.json", data)
+    write_contract(metrics / "backtest.json", backtested or backtest(**{m: -1.0 for m in data.models}))
     mine = {**params, "paths": {**params["paths"], "metrics": str(metrics)}}
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(mine))
     return subprocess.run(

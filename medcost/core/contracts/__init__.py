@@ -4,6 +4,7 @@ Writer and reader use the same model (:func:`write_contract`, :func:`read_contra
 do the tests. The catalog (:mod:`medcost.core.catalog`) says where each file lives.
 """
 
+from medcost.core.contracts.backtest import Backtest, BacktestData, BacktestRows, BacktestScores, FamilyBacktest
 from medcost.core.contracts.base import (
     Contract,
     Number,
@@ -63,6 +64,11 @@ from medcost.core.contracts.select import (
 )
 
 __all__ = [
+    "Backtest",
+    "BacktestData",
+    "BacktestRows",
+    "BacktestScores",
+    "FamilyBacktest",
     "ProfileMeasure",
     "SnapshotProfile",
     "SourceFingerprint",

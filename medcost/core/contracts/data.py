@@ -30,6 +30,9 @@ class TransformSummary(Contract):
     """metrics/transform.json: the cutoffs transform built, their rows and the claims history each had."""
 
     training_years: list[int]  # transform.training_years cutoffs, oldest first
+    backtest_cutoffs: list[
+        int
+    ] = []  # the backtest.years cutoffs before the training ones (only the backtest reads them)
     scoring_year: int
     rows: dict[str, int]  # year -> feature rows
     first_paid: str | None  # the first paid claim (ISO date): the claims history starts in its year
