@@ -12,7 +12,7 @@ from sklearn.pipeline import Pipeline
 
 from medcost.backtest import Fit, Predictor, Rows, cutoff_rows, r2_table, run_backtest, truth_rows, write_plot
 from medcost.core.catalog import MODEL_NAMES, Catalog
-from medcost.core.contracts import write_contract
+from medcost.core.contracts import FeatureSelection, TunedSettings, read_contract, write_contract
 from medcost.core.entry import run_stage
 from medcost.core.features import FeatureSpec
 from medcost.core.model_file import predict
@@ -24,10 +24,11 @@ from medcost.core.params import (
     TrainLinearParams,
     TrainTreeParams,
     TransformParams,
+    TuneParams,
     section,
 )
 from medcost.load import open_published, scan_published
-from medcost.train import build_linear_pipeline, build_tree_pipeline, fit
+from medcost.train import build_linear_pipeline, build_tree_pipeline, fit, tuned_params, without_dropped_inputs
 
 log = logging.getLogger("medcost.backtest")
 
@@ -49,11 +50,21 @@ def main(params: dict[str, Any], args: argparse.Namespace) -> None:
     transform = section(params, "transform", TransformParams)
     cfg = section(params, "backtest", BacktestParams)
     evaluate = section(params, "evaluate", EvaluateParams)
-    spec = FeatureSpec.from_params(transform)
-    tree = section(params, "train_tree", TrainTreeParams)
+    # the models the train stages fit: on the inputs select kept, with the tuned settings when tune.enabled
+    selection = read_contract(catalog.selection, FeatureSelection, made_by="select")
+    spec = selection.restrict(FeatureSpec.from_params(transform))
+    enabled = section(params, "tune", TuneParams).enabled
+    tuned = read_contract(catalog.tuned, TunedSettings, made_by="tune")
+    tree = tuned_params(
+        section(params, "train_tree", TrainTreeParams), "train_tree", "tree", tuned, enabled, catalog.tuned
+    )
+    tree = without_dropped_inputs(tree, spec)
+    linear = tuned_params(
+        section(params, "train_linear", TrainLinearParams), "train_linear", "linear", tuned, enabled, catalog.tuned
+    )
     families = {
         "tree": _family(build_tree_pipeline(tree, spec), spec, tree.n_jobs),
-        "linear": _family(build_linear_pipeline(section(params, "train_linear", TrainLinearParams), spec), spec, 1),
+        "linear": _family(build_linear_pipeline(linear, spec), spec, 1),
     }
     years = extract.training_years(cfg.years) if cfg.years else []
     rows: Rows = pd.DataFrame(columns=[*spec.key, "year", *spec.inputs, spec.target])

@@ -16,7 +16,8 @@ from medcost.core.entry import run_stage
 from medcost.core.features import FeatureSpec
 from medcost.core.model_file import load_model, predict
 from medcost.core.params import DriftParams, TransformParams, section
-from medcost.drift import drift_model, drift_report, read_sample, write_report
+from medcost.core.sample import read_sample
+from medcost.drift import drift_model, drift_report, write_report
 
 
 def main(params: dict[str, Any], args: argparse.Namespace) -> None:

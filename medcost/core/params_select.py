@@ -19,3 +19,5 @@ class SelectParams(Section):
     calendar_features: list[str]
     psi_bins: int = Field(ge=2, le=100)  # reference quantile bins for numeric PSI (plus a missing-value bin)
     psi_epsilon: float = Field(gt=0.0, lt=0.01)  # share given to an empty bin
+    max_rows: int = Field(ge=1000)  # rows of each part scored: a seeded sample beyond this (bounds memory)
+    seed: int

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from medcost.core.duck import connect
+from medcost.core.errors import MedcostError
 from medcost.core.params import TransformParams
 from medcost.transform.features import CLAIM_COLUMNS, client_columns, snapshot_cutoffs, warn_short_history
 from medcost.transform.result import (
@@ -48,6 +49,8 @@ def _result(
     clients: Path, claims: Path, cutoffs: Sequence[Cutoff], cfg: TransformParams
 ) -> Iterator[tuple[pa.RecordBatchReader, dt.date | None]]:
     """The feature rows of ``cutoffs``, sorted by year and client, as a stream of Arrow batches; the first paid date."""
+    import duckdb
+
     con = connect(cfg.duckdb)
     try:
         _parquet_view(con, "clients", Path(clients), client_columns(cfg))
@@ -57,6 +60,11 @@ def _result(
         warn_short_history(first_paid, cutoffs, cfg)
         warn_unknown_categories(con.execute(unknown_categories_sql(cfg, cutoffs)).fetchall(), cutoffs)
         yield con.sql(feature_sql(cfg, cutoffs)).to_arrow_reader(BATCH_ROWS), first_paid
+    except duckdb.OutOfMemoryException:
+        raise MedcostError(
+            f"transform: DuckDB ran out of memory at transform.duckdb.memory_limit = {cfg.duckdb.memory_limit} "
+            f"computing {len(cutoffs)} cutoffs: raise it (or lower transform.training_years / backtest.years)"
+        ) from None
     finally:
         con.close()
 

@@ -47,6 +47,13 @@ from medcost.core.contracts.registry import (
     RmsePair,
     VerdictFlags,
 )
+from medcost.core.contracts.select import (
+    FeatureChoice,
+    FeatureSelection,
+    SelectReason,
+    SelectSummary,
+    SelectThresholds,
+)
 from medcost.core.contracts.tuning import (
     CvScore,
     FamilySearch,
@@ -54,13 +61,6 @@ from medcost.core.contracts.tuning import (
     Trial,
     TunedSettings,
     TuneMetrics,
-)
-from medcost.core.contracts.select import (
-    FeatureChoice,
-    FeatureSelection,
-    SelectReason,
-    SelectSummary,
-    SelectThresholds,
 )
 
 __all__ = [

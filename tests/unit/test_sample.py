@@ -5,8 +5,7 @@ import pandas as pd
 import pytest
 
 from medcost.core.errors import MedcostError
-from medcost.drift import read_sample
-from medcost.drift.sample import BATCH_ROWS
+from medcost.core.sample import BATCH_ROWS, read_sample
 
 
 def part(tmp_path, rows: int):
