@@ -24,7 +24,8 @@ def main(params: dict[str, Any], args: argparse.Namespace) -> None:
     spec = FeatureSpec.from_params(section(params, "transform", TransformParams))
     cfg = section(params, "drift", DriftParams)
     (train, n_train), (test, n_test), (scoring, n_scoring) = (
-        read_sample(path, cfg.max_rows, cfg.seed, made_by="split") for path in (catalog.train, catalog.test, catalog.scoring)
+        read_sample(path, cfg.max_rows, cfg.seed, made_by="split")
+        for path in (catalog.train, catalog.test, catalog.scoring)
     )
     verdict = read_contract(catalog.quality_verdict, QualityVerdict, made_by="validate_metrics")
     name = drift_model(verdict, cfg.fallback_model)

@@ -11,7 +11,7 @@ from medcost.core.contracts import write_contract
 from medcost.core.entry import run_stage
 from medcost.core.features import FeatureSpec
 from medcost.core.io import read_parquet
-from medcost.core.model_file import load_model
+from medcost.core.model_file import load_model, read_model_rows
 from medcost.core.params import EvaluateParams, TransformParams, section
 from medcost.evaluate import evaluate_models, importance_tables, log_scores, write_plots
 
@@ -24,7 +24,8 @@ def main(params: dict[str, Any], args: argparse.Namespace) -> None:
     spec = FeatureSpec.from_params(section(params, "transform", TransformParams))
     cfg = section(params, "evaluate", EvaluateParams)
     models = {name: load_model(catalog.model(name)) for name in MODEL_NAMES}
-    train, test = read_parquet(catalog.train, made_by="split"), read_parquet(catalog.test, made_by="split")
+    train = read_model_rows(catalog.train, spec, made_by="split")
+    test = read_model_rows(catalog.test, spec, made_by="split", with_key=True)
     truth = None
     if catalog.truth.exists():
         truth = read_parquet(catalog.truth)

@@ -135,6 +135,7 @@ def drift(passed: bool = True) -> DriftSummary:
         verdict=DriftVerdict(passed=passed, failed=[] if passed else ["psi.bmi"]),
         model="tree",
         rows={"train": 600, "test": 200, "scoring": 150},
+        rows_used={"train": 600, "test": 200, "scoring": 150},
         reference_advanced={"age": 1},
         features={"bmi": FeatureDrift(psi=0.01 if passed else 0.5, std_shift=0.02)},
         multivariate_drift={"drift_score": 0.01},

@@ -19,8 +19,8 @@ from medcost.load.lakehouse import (
     publish,
     read_loaded,
     read_published,
-    scan_published,
     scan_loaded,
+    scan_published,
     staged_dataset,
 )
 from medcost.load.rows import ArrowRows, Rows, open_parquet, stream, to_frame

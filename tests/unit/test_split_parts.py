@@ -35,7 +35,7 @@ def feature_rows(clients: int = 300, seed: int = 0) -> pd.DataFrame:
                     "year": year,
                     "region": rng.choice(["north", "south", "east"], n),
                     "birth_date": pd.to_datetime("1970-01-01") + pd.to_timedelta(rng.integers(0, 15000, n), "D"),
-                    "children": pd.array(np.where(rng.random(n) < 0.1, None, rng.integers(0, 5, n)), dtype="Int64"),
+                    "children": pd.Series(rng.integers(0, 5, n), dtype="Int64").where(rng.random(n) >= 0.1),
                     "cost_prev1": rng.lognormal(7, 1.5, n),
                     "target_cost": np.where(rng.random(n) < 0.2, 0.0, rng.lognormal(8, 1.6, n)),
                 }
@@ -52,22 +52,32 @@ def published_rows(tmp_path: Path, frame: pd.DataFrame):
 
 
 def paths(tmp_path: Path) -> PartPaths:
-    return PartPaths(train=tmp_path / "train.parquet", test=tmp_path / "test.parquet", scoring=tmp_path / "scoring.parquet")
+    return PartPaths(
+        train=tmp_path / "train.parquet", test=tmp_path / "test.parquet", scoring=tmp_path / "scoring.parquet"
+    )
 
 
 def test_the_parts_are_the_in_memory_split_of_the_whole_table(tmp_path):
     frame = feature_rows()
     cfg = CFG.model_copy(update={"duckdb": CFG.duckdb.model_copy(update={"temp_directory": str(tmp_path / "tmp")})})
-    sizes = split_published(published_rows(tmp_path, frame), KEY, "target_cost", [2023, 2024], 2025, cfg, cfg.duckdb, paths(tmp_path))
+    sizes = split_published(
+        published_rows(tmp_path, frame), KEY, "target_cost", [2023, 2024], 2025, cfg, cfg.duckdb, paths(tmp_path)
+    )
 
     # the reference: the whole table in pandas, as the stage read it before (Delta -> pandas, sorted by the key)
     reference = frame.sort_values(KEY, kind="stable").reset_index(drop=True)
     reference["children"] = reference["children"].astype("float64")  # pandas reads an integer column with gaps so
     rows, scoring = training_and_scoring(reference, "target_cost", [2023, 2024], 2025)
-    train, test = split_train_test(rows, "target_cost", KEY, cfg.test_size, cfg.seed, cfg.bins, cfg.tail, min_test_rows=10)
+    train, test = split_train_test(
+        rows, "target_cost", KEY, cfg.test_size, cfg.seed, cfg.bins, cfg.tail, min_test_rows=10
+    )
 
     written = {part: pd.read_parquet(getattr(paths(tmp_path), part)) for part in ("train", "test", "scoring")}
-    for part, expected in (("train", train), ("test", test), ("scoring", scoring.sort_values(KEY).reset_index(drop=True))):
+    for part, expected in (
+        ("train", train),
+        ("test", test),
+        ("scoring", scoring.sort_values(KEY).reset_index(drop=True)),
+    ):
         got = written[part]
         got["children"] = got["children"].astype("float64")
         pd.testing.assert_frame_equal(got, expected[got.columns.tolist()], check_dtype=False)
@@ -82,12 +92,18 @@ def test_a_negative_target_is_one_line_and_no_part_is_written(tmp_path):
     frame.loc[frame["year"] == 2024, "target_cost"] = -1.0
     cfg = CFG.model_copy(update={"duckdb": CFG.duckdb.model_copy(update={"temp_directory": str(tmp_path / "tmp")})})
     with pytest.raises(MedcostError, match=r"300 training row\(s\) have a negative target_cost"):
-        split_published(published_rows(tmp_path, frame), KEY, "target_cost", [2023, 2024], 2025, cfg, cfg.duckdb, paths(tmp_path))
-    assert not any(p.exists() for p in (tmp_path / "train.parquet", tmp_path / "test.parquet", tmp_path / "scoring.parquet"))
+        split_published(
+            published_rows(tmp_path, frame), KEY, "target_cost", [2023, 2024], 2025, cfg, cfg.duckdb, paths(tmp_path)
+        )
+    assert not any(
+        p.exists() for p in (tmp_path / "train.parquet", tmp_path / "test.parquet", tmp_path / "scoring.parquet")
+    )
 
 
 def test_a_missing_column_is_named(tmp_path):
     frame = feature_rows().drop(columns=["target_cost"])
     cfg = CFG.model_copy(update={"duckdb": CFG.duckdb.model_copy(update={"temp_directory": str(tmp_path / "tmp")})})
     with pytest.raises(MedcostError, match="feature table: column target_cost missing"):
-        split_published(published_rows(tmp_path, frame), KEY, "target_cost", [2024], 2025, cfg, cfg.duckdb, paths(tmp_path))
+        split_published(
+            published_rows(tmp_path, frame), KEY, "target_cost", [2024], 2025, cfg, cfg.duckdb, paths(tmp_path)
+        )
