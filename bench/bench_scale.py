@@ -3,6 +3,7 @@
     make bench-scale CLIENTS=1000000                  # SQLite (the demo source)
     make bench-scale CLIENTS=1000000 DB=postgresql    # PostgreSQL at MEDCOST_BENCH_PG_URL
     python bench/bench_scale.py --source /work/scale/demo-1000000.db  # reuse a generated SQLite source
+    python bench/bench_scale.py --clients 5000000 --work W --again validate,evaluate  # after a change, in a kept run
 
 In a scratch copy of the repository (``--work``, default a temporary folder, removed unless
 ``--keep``) it generates the demo source at ``--clients`` (or copies the SQLite file ``--source``
@@ -190,6 +191,29 @@ def extract_rows(work: Path) -> dict[str, Any]:
     return {"rows": {t: v["rows"] for t, v in json.loads(metrics.read_text())["tables"].items()}}
 
 
+def again(clients: int, db: str, work: Path | None, names: list[str]) -> None:
+    """Run ``names`` again in the scratch folder ``work`` of an earlier run, updating its results file."""
+    out = RESULTS / f"scale-{db}-{clients}.json"
+    if work is None or not (work / "data").is_dir() or not out.exists():
+        raise SystemExit(f"--again needs --work, the kept scratch folder of an earlier run, and {out}")
+    unknown = sorted(set(names) - set(stage_names()))
+    if unknown:
+        raise SystemExit(f"--again: no stage {', '.join(unknown)} in dvc.yaml")
+    scratch_copy(work)  # this checkout's code and params over the earlier run's
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}", "CI": "1"}
+    if db != "sqlite":
+        env["MEDCOST_SOURCE_URL"] = postgres_database(clients, fresh=False)
+    result = json.loads(out.read_text())
+    for name in [n for n in stage_names() if n in names]:
+        row = result["stages"][name] = {
+            **timed([sys.executable, "-m", f"stages.{name}"], work, env),
+            "remeasured": True,
+        }
+        print(f"{name:<18} {row['seconds']:>9.1f} s {row['peak_mb'] or 0:>9.1f} MB (again)", flush=True)
+    result["stages"] = {n: result["stages"][n] for n in stage_names() if n in result["stages"]}
+    out.write_text(json.dumps(result, indent=2) + "\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--clients", type=int, default=1_000_000)
@@ -202,7 +226,15 @@ def main() -> None:
         action="store_true",
         help="PostgreSQL only: the database medcost_bench_<clients> was generated earlier",
     )
+    parser.add_argument(
+        "--again",
+        help="comma-separated stages to run again in the kept scratch folder --work (with this checkout's code and "
+        "params), replacing their rows in the results file (marked remeasured)",
+    )
     args = parser.parse_args()
+    if args.again:
+        again(args.clients, args.db, args.work, args.again.split(","))
+        return
     if args.source and args.db != "sqlite":
         parser.error("--source is a SQLite file: use it with --db sqlite")
     work = args.work or Path(tempfile.mkdtemp(prefix="medcost-scale-"))

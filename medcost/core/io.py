@@ -97,10 +97,16 @@ def write_parquet(frame: pd.DataFrame, path: str | Path) -> None:
         frame.to_parquet(tmp, index=False)
 
 
-def read_parquet(path: str | Path, made_by: str | None = None) -> pd.DataFrame:
-    """Read a Parquet file; a missing file is a one-line MedcostError naming it and the stage that writes it."""
+def read_parquet(
+    path: str | Path,
+    made_by: str | None = None,
+    columns: list[str] | None = None,
+    filters: list[tuple[str, str, Any]] | None = None,
+) -> pd.DataFrame:
+    """Read a Parquet file (only ``columns``, only the rows ``filters`` keep, as pyarrow's ``filters``);
+    a missing file is a one-line MedcostError naming it and the stage that writes it."""
     try:
-        return pd.read_parquet(path)
+        return pd.read_parquet(path, columns=columns, filters=filters)
     except FileNotFoundError:
         hint = f" (run the {made_by} stage first)" if made_by else ""
         raise MedcostError(f"{path}: file not found{hint}") from None

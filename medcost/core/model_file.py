@@ -21,7 +21,7 @@ from medcost.core.io import atomic_path, read_parquet
 
 
 def inputs_and_target(frame: pd.DataFrame, spec: FeatureSpec) -> tuple[pd.DataFrame, np.ndarray]:
-    """The input columns (a copy: the frame is not modified) and the target of ``frame``."""
+    """The input columns (sharing the frame's memory: treat them as read-only) and the target of ``frame``."""
     needed = [*spec.inputs, spec.target]
     missing = [c for c in needed if c not in frame.columns]
     if missing:
@@ -29,11 +29,15 @@ def inputs_and_target(frame: pd.DataFrame, spec: FeatureSpec) -> tuple[pd.DataFr
     target = frame[spec.target].to_numpy(dtype="float64")
     if np.isnan(target).any():
         raise MedcostError(f"training data: {int(np.isnan(target).sum())} row(s) have no {spec.target}")
-    return frame[list(spec.inputs)], target  # indexing with a list copies the columns: the frame is not modified
+    # a frame of the input columns themselves, not a copy (millions of rows): the pipelines only read it
+    inputs = pd.DataFrame({c: frame[c] for c in spec.inputs}, copy=False)
+    return inputs, target
 
 
-def read_model_rows(path: str | Path, spec: FeatureSpec, made_by: str | None = None) -> pd.DataFrame:
-    """The inputs and the target of a Parquet part (no other column), text columns as pandas categories.
+def read_model_rows(
+    path: str | Path, spec: FeatureSpec, made_by: str | None = None, with_key: bool = False
+) -> pd.DataFrame:
+    """The inputs and the target of a Parquet part (and its key ``with_key``), text columns as pandas categories.
 
     A category column holds each distinct string once (the encoders see the same values, so a model
     fitted on it is the same model): at 3 million training rows the frame is half the size.
@@ -43,18 +47,33 @@ def read_model_rows(path: str | Path, spec: FeatureSpec, made_by: str | None = N
     if not Path(path).exists():
         read_parquet(path, made_by=made_by)  # the one-line error naming the stage that writes it
     present = set(pq.read_schema(path).names)
-    columns = [c for c in dict.fromkeys([*spec.inputs, spec.target]) if c in present]
+    key = list(spec.key) if with_key else []
+    columns = [c for c in dict.fromkeys([*key, *spec.inputs, spec.target]) if c in present]
     return pq.read_table(path, columns=columns).to_pandas(strings_to_categorical=True)
 
 
-def predict(model: Pipeline, frame: pd.DataFrame, n_threads: int | None = 1) -> np.ndarray:
-    """Predicted cost per row of ``frame`` (never below 0), on ``n_threads`` threads (the same bits every run)."""
+PREDICT_BATCH_ROWS = 250_000
+
+
+def predict(
+    model: Pipeline, frame: pd.DataFrame, n_threads: int | None = 1, batch_rows: int = PREDICT_BATCH_ROWS
+) -> np.ndarray:
+    """Predicted cost per row of ``frame`` (never below 0), on ``n_threads`` threads (the same bits every run).
+
+    Rows go through the pipeline ``batch_rows`` at a time: a row's prediction does not depend on
+    the others, and the preprocessed copy of millions of rows (float64, one column per encoded
+    feature) would otherwise be held at once.
+    """
     names = list(getattr(model, "feature_names_in_", []))
     missing = [c for c in names if c not in frame.columns]
     if missing:
         raise MedcostError(f"model input: column(s) {', '.join(missing)} missing")
+    out = np.empty(len(frame), dtype="float64")
     with threadpool_limits(limits=n_threads):
-        return np.asarray(model.predict(frame[names] if names else frame), dtype="float64")
+        for start in range(0, len(frame), batch_rows):
+            rows = frame.iloc[start : start + batch_rows]
+            out[start : start + len(rows)] = np.asarray(model.predict(rows[names] if names else rows)).ravel()
+    return out
 
 
 def save_model(model: Pipeline, path: str | Path) -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -154,6 +155,16 @@ def _load(
             log.debug("creating indexes on claims in %s", shown)
             for index in build_indexes(metadata):
                 index.create(conn)
+            if conn.dialect.name in ("postgresql", "mysql", "mariadb"):
+                # the planner's statistics, as the server's own maintenance gathers them soon after a bulk
+                # load: without them PostgreSQL sorts the extract's 19M claims at 1M clients on disk
+                conn.execute(
+                    text(
+                        "ANALYZE TABLE clients, claims"
+                        if conn.dialect.name != "postgresql"
+                        else "ANALYZE clients, claims"
+                    )
+                )
     finally:
         bar.close()
     return {"clients": clients, "claims": n_claims, "client_years": n_truth}

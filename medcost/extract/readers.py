@@ -20,7 +20,7 @@ import decimal
 import importlib.util
 import queue
 import threading
-from collections.abc import Generator, Iterable, Iterator, Mapping
+from collections.abc import Collection, Generator, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -106,10 +106,19 @@ def _statement(sql: str, bind: Mapping[str, Any]) -> Any:
     return statement.bindparams(**{k: v for k, v in bind.items() if k in names})
 
 
-def read_batches(url: URL, sql: str, bind: Mapping[str, Any], chunk_rows: int) -> Iterator[pa.RecordBatch]:
-    """The query's rows as record batches of at most ``chunk_rows`` rows, read by ``url``'s Arrow reader."""
-    reader = {"sqlite": _sqlite, "postgresql": _postgresql}.get(_backend(url), _mysql)
-    yield from read_ahead(reader(driver_uri(url), sql, bind, chunk_rows))
+def read_batches(
+    url: URL, sql: str, bind: Mapping[str, Any], chunk_rows: int, floats: Collection[str] = ()
+) -> Iterator[pa.RecordBatch]:
+    """The query's rows as record batches of at most ``chunk_rows`` rows, read by ``url``'s Arrow reader.
+
+    ``floats``: the columns declared ``float``; PostgreSQL sends those that are NUMERIC as double.
+    """
+    backend = _backend(url)
+    if backend == "postgresql":
+        batches = _postgresql(driver_uri(url), sql, bind, chunk_rows, floats)
+    else:
+        batches = {"sqlite": _sqlite}.get(backend, _mysql)(driver_uri(url), sql, bind, chunk_rows)
+    yield from read_ahead(batches)
 
 
 READ_AHEAD = 2
@@ -190,12 +199,33 @@ def _sqlite(uri: str, sql: str, bind: Mapping[str, Any], chunk_rows: int) -> Ite
         yield from cursor.fetch_record_batch()
 
 
-def _postgresql(uri: str, sql: str, bind: Mapping[str, Any], chunk_rows: int) -> Iterator[pa.RecordBatch]:
+def numeric_as_double(query: str, schema: pa.Schema, floats: Collection[str]) -> str:
+    """``query`` with its NUMERIC result columns that are declared ``float`` sent as double precision.
+
+    ADBC hands NUMERIC over as decimal text (two-thirds of the claims' read time); the server's own
+    conversion gives the same double (both round the exact decimal to the nearest one). The query
+    runs as is inside, so its ORDER BY still orders the rows (a sorted subquery is not flattened).
+    """
+    numeric = [
+        f.name for f in schema if f.name in set(floats) and (f.metadata or {}).get(b"POSTGRESQL:type") == b"numeric"
+    ]
+    if not numeric:
+        return query
+    names = ['"' + f.name.replace('"', '""') + '"' for f in schema]
+    columns = [f"{n}::float8 AS {n}" if f.name in numeric else n for f, n in zip(schema, names, strict=True)]
+    return f"SELECT {', '.join(columns)} FROM ({query}) AS medcost_extract"
+
+
+def _postgresql(
+    uri: str, sql: str, bind: Mapping[str, Any], chunk_rows: int, floats: Collection[str] = ()
+) -> Iterator[pa.RecordBatch]:
     import adbc_driver_postgresql.dbapi
 
     literal = literal_query(sql, bind, PGDialect(paramstyle="named"))
     if literal is not None:  # no bound parameters: ADBC streams the rows through COPY
         with adbc_driver_postgresql.dbapi.connect(uri) as conn, conn.cursor() as cursor:
+            if floats:
+                literal = numeric_as_double(literal, cursor.adbc_execute_schema(literal), floats)
             cursor.execute(literal)
             yield from cursor.fetch_record_batch()
         return

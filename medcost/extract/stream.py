@@ -67,7 +67,8 @@ def _typed_arrow(
     url: URL, table: str, sql: str, columns: Mapping[str, str], bind: Mapping[str, Any], chunk_rows: int
 ) -> Iterator[pa.Table]:
     schema = arrow_schema(columns)
-    for batch in read_batches(url, sql, bind, chunk_rows):
+    floats = [name for name, kind in columns.items() if kind == "float"]
+    for batch in read_batches(url, sql, bind, chunk_rows, floats):
         _require_columns(table, columns, batch.schema.names)
         arrays = [convert_array(table, n, k, batch.column(n)) for n, k in columns.items()]
         yield pa.Table.from_arrays(arrays, schema=schema)

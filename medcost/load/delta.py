@@ -33,7 +33,7 @@ from medcost.core.contracts import LoadReceipt
 from medcost.core.errors import MedcostError, summarise
 from medcost.core.params import DuckDBParams
 from medcost.load.content import HASH_METADATA_KEY, content_hash, scan_content
-from medcost.load.rows import Rows, rescannable, stream, to_frame
+from medcost.load.rows import LeanDataset, Rows, rescannable, stream, to_frame
 
 if TYPE_CHECKING:
     from deltalake import CommitProperties, DeltaTable, WriterProperties
@@ -228,7 +228,7 @@ class DeltaLakehouse:
         if missing:
             raise MedcostError(f"lakehouse table {self.path} version {receipt.version}: no column {', '.join(missing)}")
         columns = pa.schema([whole.schema.field(c) for c in receipt.columns])
-        return table.to_pyarrow_dataset(schema=columns).filter(pc.field("year").isin(receipt.years))
+        return LeanDataset.of(table.to_pyarrow_dataset(schema=columns), pc.field("year").isin(receipt.years))
 
     def read(self, receipt: LoadReceipt) -> pd.DataFrame:
         """The rows of :meth:`scan` as one pandas frame, sorted by the key."""

@@ -9,10 +9,11 @@ already) are accepted too: predictions, Hopsworks and tests use them.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 import pandas as pd
 import pyarrow as pa
@@ -31,6 +32,39 @@ ArrowRows: TypeAlias = pa.Table | ds.Dataset
 BATCH_ROWS = 8_192
 """Rows per streamed batch (~2 MB for a 25-column table). deltalake's writer holds a number of batches,
 not of rows: writing a 17 M-row table peaked at 2.0 GB with 65 536-row batches, 0.56 GB with these."""
+
+
+class LeanDataset(ds.FileSystemDataset):
+    """Parquet files read as a dataset whose every scan holds one batch of one file at a time, rows filtered.
+
+    pyarrow's scans read ahead 16 batches of 4 files and pre-buffer whole row groups: DuckDB, which
+    scans a registered dataset through ``scanner(columns=..., filter=...)``, held 2.3 GB of a 7-million-row
+    feature table to take each column's minimum, and holds 0.7 GB through this one (and runs faster).
+    """
+
+    rows_filter: ds.Expression | None = None
+
+    @classmethod
+    def of(cls, dataset: ds.FileSystemDataset, rows_filter: ds.Expression | None = None) -> LeanDataset:
+        """``dataset`` (unfiltered: its files and schema) scanned leanly, keeping only the rows ``rows_filter`` keeps."""
+        lean = cls(list(dataset.get_fragments()), dataset.schema, dataset.format, dataset.filesystem)
+        lean.rows_filter = rows_filter
+        return lean
+
+    def scanner(self, **options: Any) -> ds.Scanner:
+        wanted = options.pop("filter", None)
+        filters = [f for f in (self.rows_filter, wanted) if f is not None]
+        defaults: dict[str, Any] = {"batch_readahead": 1, "fragment_readahead": 1}
+        if isinstance(self.format, ds.ParquetFileFormat):
+            defaults["fragment_scan_options"] = ds.ParquetFragmentScanOptions(pre_buffer=False)
+        combined = functools.reduce(lambda a, b: a & b, filters) if filters else None
+        return super().scanner(filter=combined, **{**defaults, **options})
+
+    def filter(self, expression: ds.Expression) -> LeanDataset:
+        both = expression if self.rows_filter is None else self.rows_filter & expression
+        lean = type(self)(list(self.get_fragments()), self.schema, self.format, self.filesystem)
+        lean.rows_filter = both
+        return lean
 
 
 def open_parquet(path: str | Path, made_by: str | None = None) -> ds.Dataset:

@@ -92,22 +92,29 @@ def pyfunc_input_types(model: PyFuncModel) -> dict[str, str] | None:
     return {spec.name: spec.type.name for spec in schema.inputs}
 
 
-def pyfunc_answers(model: PyFuncModel, frame: pd.DataFrame, what: str = "champion input") -> pd.DataFrame:
+def pyfunc_answers(
+    model: PyFuncModel, frame: pd.DataFrame, what: str = "champion input", batch_rows: int = 250_000
+) -> pd.DataFrame:
     """A logged model's answer per row of ``frame`` (same order): ``predicted_cost`` (NaN when rejected), ``error``.
 
     The inputs are taken and typed by the model's signature. A version logged as a plain
     pipeline (before the input checks) answers every row with a prediction and no error.
     """
     types = pyfunc_input_types(model)
-    inputs = coerce_inputs(frame, types, what) if types else frame
-    raw = model.predict(inputs)
-    if isinstance(raw, pd.DataFrame) and set(ANSWER_COLUMNS) <= set(raw.columns):
-        predicted = pd.to_numeric(raw["predicted_cost"], errors="coerce").astype("float64").to_numpy()
-        errors = raw["error"].astype(object).where(raw["error"].notna(), None).to_numpy()
-    else:
-        predicted = np.asarray(raw, dtype="float64").ravel()
-        errors = np.full(len(predicted), None, dtype=object)
-    return pd.DataFrame({"predicted_cost": predicted, "error": errors})
+    predicted: list[np.ndarray] = []
+    errors: list[np.ndarray] = []
+    # in batches: the typed copy, the row checks and the preprocessed features of millions of rows
+    # would otherwise be held at once (a row's answer does not depend on the others)
+    for start in range(0, max(len(frame), 1), batch_rows):
+        rows = frame.iloc[start : start + batch_rows]
+        raw = model.predict(coerce_inputs(rows, types, what) if types else rows)
+        if isinstance(raw, pd.DataFrame) and set(ANSWER_COLUMNS) <= set(raw.columns):
+            predicted.append(pd.to_numeric(raw["predicted_cost"], errors="coerce").astype("float64").to_numpy())
+            errors.append(raw["error"].astype(object).where(raw["error"].notna(), None).to_numpy())
+        else:
+            predicted.append(np.asarray(raw, dtype="float64").ravel())
+            errors.append(np.full(len(predicted[-1]), None, dtype=object))
+    return pd.DataFrame({"predicted_cost": np.concatenate(predicted), "error": np.concatenate(errors)})
 
 
 def pyfunc_predict(model: PyFuncModel, frame: pd.DataFrame) -> np.ndarray:

@@ -29,7 +29,7 @@ from medcost.extract import (
     literal_query,
     why_not_arrow,
 )
-from medcost.extract.readers import read_ahead, sqlite_rows
+from medcost.extract.readers import numeric_as_double, read_ahead, sqlite_rows
 from tests.conftest import fresh_database, require_mariadb, require_postgres
 from tests.unit.test_extract import ROOT, copy_source, run_extract
 
@@ -237,3 +237,20 @@ def test_a_consumer_that_stops_closes_the_reader():
     next(ahead)
     ahead.close()
     assert closed == [True]
+
+
+def test_postgresql_sends_numeric_float_columns_as_double_and_keeps_the_query_inside():
+    """ADBC reads NUMERIC as text: the server converts the declared floats, the query (and its order) untouched."""
+    schema = pa.schema(
+        [
+            pa.field("claim_id", pa.int64(), metadata={"POSTGRESQL:type": "int8"}),
+            pa.field("amount", pa.string(), metadata={"POSTGRESQL:type": "numeric"}),
+            pa.field("code", pa.string(), metadata={"POSTGRESQL:type": "numeric"}),
+        ]
+    )
+    query = "SELECT claim_id, amount, code FROM claims ORDER BY claim_id"
+    assert numeric_as_double(query, schema, ["amount"]) == (
+        'SELECT "claim_id", "amount"::float8 AS "amount", "code" FROM '
+        "(SELECT claim_id, amount, code FROM claims ORDER BY claim_id) AS medcost_extract"
+    )
+    assert numeric_as_double(query, schema, ["claim_id"]) == query  # not numeric: as it was

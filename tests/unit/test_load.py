@@ -3,10 +3,13 @@
 import datetime as dt
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 import pytest
 
 from medcost.core.contracts import LoadReceipt, PublishedSnapshot, write_contract
@@ -26,6 +29,7 @@ from medcost.load import (
     to_frame,
     upsert_delta,
 )
+from medcost.load.rows import LeanDataset
 
 KEY = ["client_id", "year"]
 
@@ -363,3 +367,16 @@ def test_a_dataset_streams_in_bounded_batches_and_keeps_its_filter(tmp_path):
     streamed = stream(only_2025, batch_rows=64).read_all()
     assert streamed.num_rows == 300 and set(streamed["year"].to_pylist()) == {2025}
     assert content_hash(only_2025, KEY) == content_hash(features(n=300), KEY)
+
+
+def test_a_lean_dataset_keeps_its_row_filter_in_every_scan(tmp_path):
+    """DuckDB, pyarrow and a further filter all see only the rows the lakehouse version holds."""
+    pq.write_table(pa.table({"year": [2024, 2025, 2026, 2025], "v": [1, 2, 3, 4]}), tmp_path / "part-0.parquet")
+    pq.write_table(pa.table({"year": [2026, 2023], "v": [5, 6]}), tmp_path / "part-1.parquet")
+    lean = LeanDataset.of(ds.dataset(tmp_path, format="parquet"), pc.field("year").isin([2025, 2026]))
+    assert sorted(lean.to_table()["v"].to_pylist()) == [2, 3, 4, 5] and lean.count_rows() == 4
+    assert sorted(lean.filter(pc.field("v") > 2).to_table()["v"].to_pylist()) == [3, 4, 5]
+    con = duckdb.connect()
+    con.register("lean", lean)
+    assert con.execute("SELECT sum(v), count(*), min(year) FROM lean").fetchall() == [(14, 4, 2025)]
+    assert con.execute("SELECT count(*) FROM lean WHERE v < 4").fetchall() == [(2,)]  # DuckDB's filter and ours

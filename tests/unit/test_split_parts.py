@@ -35,10 +35,7 @@ def feature_rows(clients: int = 300, seed: int = 0) -> pd.DataFrame:
                     "year": year,
                     "region": rng.choice(["north", "south", "east"], n),
                     "birth_date": pd.to_datetime("1970-01-01") + pd.to_timedelta(rng.integers(0, 15000, n), "D"),
-                    "children": pd.array(
-                        np.where(rng.random(n) < 0.1, None, rng.integers(0, 5, n)),  # type: ignore[call-overload]
-                        dtype="Int64",
-                    ),
+                    "children": pd.Series(rng.integers(0, 5, n), dtype="Int64").where(rng.random(n) >= 0.1),
                     "cost_prev1": rng.lognormal(7, 1.5, n),
                     "target_cost": np.where(rng.random(n) < 0.2, 0.0, rng.lognormal(8, 1.6, n)),
                 }

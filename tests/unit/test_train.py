@@ -183,6 +183,22 @@ def test_fit_returns_a_fitted_copy_and_handles_gaps_and_unknown_categories(tree_
     assert np.array_equal(predict(again, odd), predictions)  # seeded: the same fit twice
 
 
+@pytest.mark.parametrize("kind", ["tree", "linear"])
+def test_prediction_in_batches_is_the_prediction_of_all_rows_at_once(tree_cfg, linear_cfg, kind):
+    """predict bounds memory by batches of rows; a row's prediction is its own, whatever batch it is in."""
+    pipeline = build_tree_pipeline(tree_cfg, SPEC) if kind == "tree" else build_linear_pipeline(linear_cfg, SPEC)
+    model = fit(pipeline, frame(), SPEC)
+    rows = frame(103, seed=5)
+    whole = predict(model, rows, batch_rows=1000)
+    batched = predict(model, rows, batch_rows=10)  # 11 batches, the last of 3 rows
+    assert batched.shape == (103,)
+    if kind == "tree":
+        assert np.array_equal(batched, whole)  # trees compare and add the same numbers: exact
+    else:  # the linear model's dot products may run on other BLAS kernels for other batch shapes: last bits
+        np.testing.assert_allclose(batched, whole, rtol=1e-12)
+    assert predict(model, rows.iloc[:0]).shape == (0,)
+
+
 def test_training_data_errors_name_the_problem(linear_cfg):
     pipeline = build_linear_pipeline(linear_cfg, SPEC)
     with pytest.raises(MedcostError, match="column\\(s\\) bmi missing"):
