@@ -21,9 +21,10 @@ def test_the_backtest_stage_scores_the_last_years_from_the_published_table(small
     out = tmp_path / "out"
     stage = stage_params(params, out, Path(small_source["path"]))
     stage["backtest"]["years"] = 2  # 2024 and 2025, trained on 2023 and 2024
+    stage["extract"]["history_years"] = 7  # the claims of the earliest cutoff's lookback
     stage["split"]["min_test_rows"] = 200
-    for name in ("train", "test", "scoring"):
-        stage["paths"][name] = str(out / f"{name}.parquet")
+    for name in ("train", "test", "scoring", "selection"):
+        stage["paths"][name] = str(out / f"{name}.{'json' if name == 'selection' else 'parquet'}")
     # everything the stages write goes under tmp_path (the models and dvclive logs too: not the repository's)
     stage["paths"].update(
         truth=str(small_source["truth"]),
@@ -31,7 +32,7 @@ def test_the_backtest_stage_scores_the_last_years_from_the_published_table(small
         models=str(out / "models"),
         dvclive=str(out / "dvclive"),
     )
-    run_stages(stage, "fingerprint", "extract", "transform", "load", "validate", "split", "backtest")
+    run_stages(stage, "fingerprint", "extract", "transform", "load", "validate", "split", "select", "tune", "backtest")
 
     metrics = out / "metrics"
     summary = read_contract(metrics / "transform.json", TransformSummary)

@@ -104,13 +104,13 @@ def test_unknown_key_is_a_typo_and_names_the_near_miss(params):
             "the training cutoff 2023 needs claims from 2020 (set extract.history_years to at least 6)",
         ),
         (
-            lambda p: p["transform"].update(training_years=2),  # 3 + 2 + 3 (backtest) years of claims, 7 extracted
-            "extract.history_years = 7 is shorter than transform.lookback_years + transform.training_years + "
-            "backtest.years = 8: the earliest cutoff (of the backtest) 2021 needs claims from 2018 (set "
-            "extract.history_years to at least 8 or lower backtest.years)",
+            lambda p: p["backtest"].update(years=3),  # 3 + 1 + 3 (backtest) years of claims, 5 extracted
+            "extract.history_years = 5 is shorter than transform.lookback_years + transform.training_years + "
+            "backtest.years = 7: the earliest cutoff (of the backtest) 2022 needs claims from 2019 (set "
+            "extract.history_years to at least 7 or lower backtest.years)",
         ),
         (
-            lambda p: p["backtest"].update(years=0),
+            lambda p: p["validate_metrics"].update(min_backtest_r2=0.0),  # backtest.years is 0 by default
             "validate_metrics.min_backtest_r2 is set but backtest.years = 0 (no backtest to gate): set it to null",
         ),
     ],

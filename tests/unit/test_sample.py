@@ -1,4 +1,4 @@
-"""drift.max_rows: a part beyond it is read as a seeded sample of its rows, a batch at a time."""
+"""drift.max_rows and select.max_rows: a part beyond it is read as a seeded sample of its rows, a batch at a time."""
 
 import numpy as np
 import pandas as pd
@@ -41,3 +41,11 @@ def test_a_larger_part_is_a_seeded_sample_of_its_rows_in_file_order(tmp_path):
 def test_a_missing_part_names_the_stage_that_writes_it(tmp_path):
     with pytest.raises(MedcostError, match=r"part.parquet: file not found \(run the split stage first\)"):
         read_sample(tmp_path / "part.parquet", max_rows=10, seed=1, made_by="split")
+
+
+def test_only_the_columns_asked_for_that_the_part_has(tmp_path):
+    frame, path = part(tmp_path, BATCH_ROWS + 10)
+    whole, _ = read_sample(path, max_rows=BATCH_ROWS + 10, seed=1, columns=["cost", "client_id", "nope"])
+    assert list(whole.columns) == ["cost", "client_id"]  # in the order asked; a column the part lacks is left out
+    sample, _ = read_sample(path, max_rows=100, seed=1, columns=["region"], param="select.max_rows")
+    assert list(sample.columns) == ["region"] and len(sample) == 100

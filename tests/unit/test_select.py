@@ -27,6 +27,7 @@ from medcost.select import select_features, selection_summary
 from stages import select as select_stage
 from stages import train_linear as train_linear_stage
 from stages import train_tree as train_tree_stage
+from stages import tune as tune_stage
 
 SPEC = FeatureSpec(
     key=["client_id", "year"],
@@ -43,6 +44,8 @@ CFG = SelectParams(
     calendar_features=["age", "tenure_years"],
     psi_bins=10,
     psi_epsilon=1e-4,
+    max_rows=500_000,
+    seed=42,
 )
 
 
@@ -234,6 +237,7 @@ def test_the_train_stages_fit_only_on_the_kept_inputs(params, tmp_path: Path):
     summary = json.loads((Path(run["paths"]["metrics"]) / "select.json").read_text())
     assert summary == {"kept": len(spec.inputs) - 1, "dropped": 1, "dropped_features": {"smoker": "std_shift, psi"}}
 
+    tune_stage.main(run, argparse.Namespace())  # tune.enabled false: the train stages use their params
     train_tree_stage.main(run, argparse.Namespace())  # smoker is in train_tree.increasing: its constraint goes
     train_linear_stage.main(run, argparse.Namespace())
     kept = [c for c in spec.inputs if c != "smoker"]

@@ -25,6 +25,7 @@ from medcost.core.params import TrainLinearParams, TrainTreeParams, TransformPar
 from medcost.train import build_linear_pipeline, build_tree_pipeline, fit, fitted_regressor, tuned_params
 from medcost.tune import group_folds, linear_family, read_cv_rows, sample_clients, tree_family, tune
 from stages import train_linear, train_tree
+from stages import select as select_stage
 from stages import tune as tune_stage
 
 
@@ -197,6 +198,9 @@ def test_train_stages_overlay_the_tuned_settings_only_when_enabled(params, spec:
     cfg["tune"]["linear"]["models"] = ["ridge"]  # the tuned linear model differs from train_linear.model (poisson)
     catalog = Catalog.from_params(cfg)
     write_parquet(training_rows(spec), catalog.train)
+    rows = training_rows(spec)
+    write_parquet(rows[rows["year"] == rows["year"].max()], catalog.scoring)  # select: keep what does not drift
+    run(select_stage, cfg)
     run(tune_stage, cfg)
     tuned = read_contract(catalog.tuned, TunedSettings)
     metrics = read_contract(catalog.tune_metrics, TuneMetrics)
