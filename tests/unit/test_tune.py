@@ -24,8 +24,8 @@ from medcost.core.model_file import load_model
 from medcost.core.params import TrainLinearParams, TrainTreeParams, TransformParams, TuneParams, section
 from medcost.train import build_linear_pipeline, build_tree_pipeline, fit, fitted_regressor, tuned_params
 from medcost.tune import group_folds, linear_family, read_cv_rows, sample_clients, tree_family, tune
-from stages import train_linear, train_tree
 from stages import select as select_stage
+from stages import train_linear, train_tree
 from stages import tune as tune_stage
 
 
