@@ -12,7 +12,7 @@ from sklearn.pipeline import Pipeline
 
 from medcost.backtest import Fit, Predictor, Rows, cutoff_rows, r2_table, run_backtest, truth_rows, write_plot
 from medcost.core.catalog import MODEL_NAMES, Catalog
-from medcost.core.contracts import FeatureSelection, TunedSettings, read_contract, write_contract
+from medcost.core.contracts import write_contract
 from medcost.core.entry import run_stage
 from medcost.core.features import FeatureSpec
 from medcost.core.model_file import predict
@@ -21,14 +21,11 @@ from medcost.core.params import (
     EvaluateParams,
     ExtractParams,
     LoadParams,
-    TrainLinearParams,
-    TrainTreeParams,
     TransformParams,
-    TuneParams,
     section,
 )
 from medcost.load import open_published, scan_published
-from medcost.train import build_linear_pipeline, build_tree_pipeline, fit, tuned_params, without_dropped_inputs
+from medcost.train import build_linear_pipeline, build_tree_pipeline, fit, kept_inputs, linear_settings, tree_settings
 
 log = logging.getLogger("medcost.backtest")
 
@@ -51,17 +48,9 @@ def main(params: dict[str, Any], args: argparse.Namespace) -> None:
     cfg = section(params, "backtest", BacktestParams)
     evaluate = section(params, "evaluate", EvaluateParams)
     # the models the train stages fit: on the inputs select kept, with the tuned settings when tune.enabled
-    selection = read_contract(catalog.selection, FeatureSelection, made_by="select")
-    spec = selection.restrict(FeatureSpec.from_params(transform))
-    enabled = section(params, "tune", TuneParams).enabled
-    tuned = read_contract(catalog.tuned, TunedSettings, made_by="tune")
-    tree = tuned_params(
-        section(params, "train_tree", TrainTreeParams), "train_tree", "tree", tuned, enabled, catalog.tuned
-    )
-    tree = without_dropped_inputs(tree, spec)
-    linear = tuned_params(
-        section(params, "train_linear", TrainLinearParams), "train_linear", "linear", tuned, enabled, catalog.tuned
-    )
+    spec = kept_inputs(params, catalog)
+    tree, _ = tree_settings(params, catalog, spec)
+    linear, _ = linear_settings(params, catalog)
     families = {
         "tree": _family(build_tree_pipeline(tree, spec), spec, tree.n_jobs),
         "linear": _family(build_linear_pipeline(linear, spec), spec, 1),

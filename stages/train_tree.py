@@ -6,39 +6,30 @@ import argparse
 from typing import Any
 
 from medcost.core.catalog import Catalog
-from medcost.core.contracts import FeatureSelection, TunedSettings, read_contract
 from medcost.core.entry import run_stage
-from medcost.core.features import FeatureSpec
 from medcost.core.model_file import read_model_rows, save_model
-from medcost.core.params import TrainTreeParams, TransformParams, TuneParams, section
 from medcost.train import (
     build_tree_pipeline,
     describe,
     fit,
+    kept_inputs,
     log_with_dvclive,
     training_metrics,
-    tuned_params,
-    without_dropped_inputs,
+    tree_settings,
 )
 
 
 def main(params: dict[str, Any], args: argparse.Namespace) -> None:
     """Train the tree-ensemble pipeline on the train split, on the inputs select kept (with tuned settings if on)."""
     catalog = Catalog.from_params(params)
-    selection = read_contract(catalog.selection, FeatureSelection, made_by="select")
-    spec = selection.restrict(FeatureSpec.from_params(section(params, "transform", TransformParams)))  # kept inputs
-    enabled = section(params, "tune", TuneParams).enabled
-    tuned = read_contract(catalog.tuned, TunedSettings, made_by="tune")
-    cfg = tuned_params(
-        section(params, "train_tree", TrainTreeParams), "train_tree", "tree", tuned, enabled, catalog.tuned
-    )
-    cfg = without_dropped_inputs(cfg, spec)
+    spec = kept_inputs(params, catalog)
+    cfg, tuned = tree_settings(params, catalog, spec)
     pipeline = build_tree_pipeline(cfg, spec)
     train = read_model_rows(catalog.train, spec, made_by="split")
     model = fit(pipeline, train, spec, n_threads=cfg.n_jobs)
     save_model(model, catalog.model("tree"))
     metrics = training_metrics(model, train, spec)
-    log_with_dvclive(catalog.dvclive("train_tree"), {**cfg.model_dump(), "tuned": enabled, **describe(model)}, metrics)
+    log_with_dvclive(catalog.dvclive("train_tree"), {**cfg.model_dump(), "tuned": tuned, **describe(model)}, metrics)
 
 
 if __name__ == "__main__":

@@ -7,11 +7,10 @@ import logging
 from typing import Any
 
 from medcost.core.catalog import Catalog
-from medcost.core.contracts import FeatureSelection, read_contract, write_contract
+from medcost.core.contracts import write_contract
 from medcost.core.entry import run_stage
-from medcost.core.features import FeatureSpec
-from medcost.core.params import TrainLinearParams, TrainTreeParams, TransformParams, TuneParams, section
-from medcost.train import build_linear_pipeline, build_tree_pipeline, fit, without_dropped_inputs
+from medcost.core.params import TrainLinearParams, TrainTreeParams, TuneParams, section
+from medcost.train import build_linear_pipeline, build_tree_pipeline, fit, kept_inputs, without_dropped_inputs
 from medcost.tune import disabled, linear_family, read_cv_rows, tree_family, tune, tune_metrics
 
 log = logging.getLogger(__name__)
@@ -25,8 +24,7 @@ def main(params: dict[str, Any], args: argparse.Namespace) -> None:
         log.info("tune.enabled is false: the train stages use their params as they are")
         tuned = disabled()
     else:
-        selection = read_contract(catalog.selection, FeatureSelection, made_by="select")
-        spec = selection.restrict(FeatureSpec.from_params(section(params, "transform", TransformParams)))
+        spec = kept_inputs(params, catalog)
         families = [
             tree_family(
                 without_dropped_inputs(section(params, "train_tree", TrainTreeParams), spec),

@@ -10,7 +10,7 @@ from medcost.train.pipelines import (
     tree_regressor,
     without_dropped_inputs,
 )
-from medcost.train.tuned import tuned_params
+from medcost.train.tuned import kept_inputs, linear_settings, tree_settings, tuned_params
 
 __all__ = [
     "build_linear_pipeline",
@@ -19,11 +19,14 @@ __all__ = [
     "describe",
     "fit",
     "fitted_regressor",
+    "kept_inputs",
+    "linear_settings",
     "linear_regressor",
     "log_with_dvclive",
     "non_negative",
     "training_metrics",
     "tree_regressor",
+    "tree_settings",
     "tuned_params",
     "without_dropped_inputs",
 ]
