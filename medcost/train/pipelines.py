@@ -47,8 +47,10 @@ def build_preprocessor(spec: FeatureSpec, *, scale: bool, log_columns: Sequence[
     plain = [c for c in spec.numeric if c not in set(log_columns)]
 
     def numeric_steps(log_first: bool) -> Pipeline:
+        # copy=False: the imputer fills the float copy it makes of the columns the ColumnTransformer hands
+        # it (never the caller's frame), instead of a second copy (0.5 GB at 3 million training rows)
         steps: list[tuple[str, Any]] = [
-            ("impute", SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True))
+            ("impute", SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True, copy=False))
         ]
         if log_first:
             steps.append(("arcsinh", FunctionTransformer(np.arcsinh, feature_names_out="one-to-one")))

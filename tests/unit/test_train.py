@@ -177,7 +177,9 @@ def test_fit_returns_a_fitted_copy_and_handles_gaps_and_unknown_categories(tree_
     assert not hasattr(pipeline, "feature_names_in_") and model is not pipeline  # the argument stays unfitted
     odd = frame(5, seed=2).assign(region=["west", None, "north", "east", "south"])
     odd.loc[0, ["bmi", "age"]] = np.nan
+    unchanged = odd.copy()
     predictions = predict(model, odd)
+    pd.testing.assert_frame_equal(odd, unchanged)  # the imputer fills its own copy, never the caller's frame
     assert predictions.shape == (5,) and np.all(np.isfinite(predictions)) and predictions.min() >= 0
     again = fit(pipeline, data, SPEC)
     assert np.array_equal(predict(again, odd), predictions)  # seeded: the same fit twice
