@@ -72,10 +72,16 @@ def stage_names() -> list[str]:
     return list(yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"])
 
 
-def scratch_copy(work: Path) -> None:
-    """The tracked files of the repository, copied into ``work`` (no data, no registry)."""
+OUTPUTS = ("dvc.lock", "metrics/", "plots/", "dvclive/", "reports/")
+"""Tracked files a run writes: an earlier run's (``--again``) are its own, not the repository's."""
+
+
+def scratch_copy(work: Path, code_only: bool = False) -> None:
+    """The tracked files of the repository, copied into ``work`` (no data, no registry; ``code_only``: no outputs)."""
     files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
     for name in files.splitlines():
+        if code_only and name.startswith(OUTPUTS):
+            continue
         source = ROOT / name
         if source.is_file():
             (work / name).parent.mkdir(parents=True, exist_ok=True)
@@ -199,7 +205,7 @@ def again(clients: int, db: str, work: Path | None, names: list[str]) -> None:
     unknown = sorted(set(names) - set(stage_names()))
     if unknown:
         raise SystemExit(f"--again: no stage {', '.join(unknown)} in dvc.yaml")
-    scratch_copy(work)  # this checkout's code and params over the earlier run's
+    scratch_copy(work, code_only=True)  # this checkout's code and params over the earlier run's, its outputs kept
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}", "CI": "1"}
     if db != "sqlite":
         env["MEDCOST_SOURCE_URL"] = postgres_database(clients, fresh=False)
