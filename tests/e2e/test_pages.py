@@ -74,7 +74,7 @@ def test_dvc_plots_draw_every_plot_offline(built, browser):
     page = built.path / "reports/plots/index.html"
     ids = vega_ids(page)
     declared = yaml.safe_load((built.path / "dvc.yaml").read_text())["plots"]
-    assert len(ids) == sum(isinstance(p, dict) for p in declared) == 5
+    assert len(ids) == sum(isinstance(p, dict) for p in declared) == 6
     visit = browser.open(
         page,
         f"{{vega: (() => {{ const ids = {ids}; return {VEGA_PROBE}; }})(), images: {IMAGES_PROBE}}}",
@@ -90,7 +90,7 @@ def test_a_plain_dvc_plots_diff_uses_the_offline_template(built, browser, tmp_pa
     built.dvc("plots", "diff", "HEAD", "-o", str(tmp_path / "diff"))
     page = tmp_path / "diff/index.html"
     ids = vega_ids(page)
-    assert len(ids) == 5 and "cdn.jsdelivr" not in page.read_text(encoding="utf-8")
+    assert len(ids) == 6 and "cdn.jsdelivr" not in page.read_text(encoding="utf-8")
     visit = browser.open(
         page, f"(() => {{ const ids = {ids}; return {VEGA_PROBE}; }})()", done="p.every((s) => s !== 'not drawn')"
     )
@@ -138,10 +138,16 @@ def test_the_entry_page_links_every_report_and_the_registry(built, browser):
     reports = built.path / "reports"
     index = reports / "index.html"
     links = local_links(index)
-    assert links == ["data_docs/index.html", "plots/index.html", "drift.html", "registry.html"]  # no backtest yet
+    assert links == [  # no backtest yet
+        "data_docs/index.html",
+        "plots/index.html",
+        "drift.html",
+        "selection.html",
+        "registry.html",
+    ]
     assert all((reports / link).is_file() for link in links)
     visit = browser.open(index, "[...document.querySelectorAll('h2 a')].map((a) => a.textContent)")
-    assert visit.probe == ["Data quality", "Evaluation plots", "Drift", "Model registry"]
+    assert visit.probe == ["Data quality", "Evaluation plots", "Drift", "Feature selection", "Model registry"]
     offline(visit)
 
     registry = browser.open(
