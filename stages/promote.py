@@ -10,6 +10,7 @@ import yaml
 
 from medcost.core.catalog import MODEL_NAMES, Catalog
 from medcost.core.contracts import (
+    Backtest,
     Contract,
     DriftSummary,
     Evaluation,
@@ -66,6 +67,7 @@ def main(params: dict[str, Any], args: argparse.Namespace) -> None:
     quality = read_contract(catalog.quality_verdict, QualityVerdict, made_by="validate_metrics")
     drift = _optional(catalog.drift_summary, DriftSummary, made_by="drift")
     evaluation = _optional(catalog.evaluation, Evaluation, made_by="evaluate")
+    backtest = _optional(catalog.backtest, Backtest, made_by="backtest")  # the versions' expectation (monitor)
 
     lineage = read_lineage()  # the working directory: DVC's temporary copy under `dvc exp run --temp/--queue`
     candidate = choose_candidate(quality, evaluation)
@@ -89,7 +91,7 @@ def main(params: dict[str, Any], args: argparse.Namespace) -> None:
             model_sha256=file_sha256(catalog.model(family)),
             model_file=catalog.model(family),
             params=_sections(params, family),
-            metrics=run_metrics(evaluation, quality, family),
+            metrics=run_metrics(evaluation, quality, family, backtest),
         )
         for family in MODEL_NAMES
         if family != candidate and catalog.model(family).is_file()
@@ -105,7 +107,7 @@ def main(params: dict[str, Any], args: argparse.Namespace) -> None:
         test=read_parquet(catalog.test, made_by="split"),
         spec=spec,
         verdicts=read_verdicts(quality, drift),
-        metrics=run_metrics(evaluation, quality, candidate),
+        metrics=run_metrics(evaluation, quality, candidate, backtest),
         params=sections,
         tags=lineage_tags(candidate=candidate, sha256=sha256, lineage=lineage, hashes=hashes, params=sections),
         lineage=lineage,

@@ -34,13 +34,9 @@ def params() -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def small_source(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """A seeded demo source database (SQLite) of 1,500 clients over 2021-2025, and its truth file."""
-    from medcost.demo_data import generate
+    from tests.source_support import demo_source
 
-    folder = tmp_path_factory.mktemp("source")
-    db = folder / "demo.db"
-    truth = folder / "truth.parquet"
-    generate(f"sqlite:///{db}", clients=1500, first_year=2021, years=5, seed=7, truth_path=truth, progress=False)
-    return {"url": f"sqlite:///{db}", "path": db, "truth": truth}
+    return demo_source(tmp_path_factory.mktemp("source"))
 
 
 @pytest.fixture(scope="session")

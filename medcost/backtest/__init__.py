@@ -10,7 +10,6 @@ from medcost.backtest.backtest import (
     oracle_predictions,
     r2_table,
     run_backtest,
-    scores,
     year_rows,
 )
 from medcost.backtest.rows import cutoff_rows, needed_years, truth_rows, write_plot
@@ -27,7 +26,6 @@ __all__ = [
     "oracle_predictions",
     "r2_table",
     "run_backtest",
-    "scores",
     "truth_rows",
     "write_plot",
     "year_rows",

@@ -22,7 +22,7 @@ import pandas as pd
 from medcost.core.contracts import Backtest, BacktestData, BacktestRows, BacktestScores, FamilyBacktest
 from medcost.core.errors import MedcostError
 from medcost.core.features import FeatureSpec
-from medcost.core.metrics import capped_r2, gains_gini, paired_arrays, predictive_ratios, regression_metrics
+from medcost.core.metrics import cost_scores
 from medcost.core.numbers import round_floats
 
 log = logging.getLogger(__name__)
@@ -73,22 +73,6 @@ def year_rows(rows: pd.DataFrame, year: int, training_years: int, spec: FeatureS
         if missing:
             raise MedcostError(f"backtest: {missing} {name} row(s) for {year} have no {spec.target}")
     return YearRows(year=year, train=train, test=test)
-
-
-def scores(y_true: np.ndarray, y_pred: np.ndarray, cap: float, deciles: int) -> BacktestScores:
-    """R², RMSE, MAE, capped R², gains Gini, total ratio and the predictive ratio per decile of predicted cost."""
-    true, pred = paired_arrays(y_true, y_pred)
-    metrics = regression_metrics(true, pred)
-    ratios = predictive_ratios(true, pred, deciles)
-    return BacktestScores(
-        r2=metrics["r2"],
-        rmse=metrics["rmse"],
-        mae=metrics["mae"],
-        r2_capped=capped_r2(true, pred, cap),
-        gini=gains_gini(true, pred),
-        total_ratio=metrics["total_ratio"],
-        predictive_ratio={str(number): ratio for number, ratio in enumerate(ratios, start=1)},
-    )
 
 
 def _mean(values: Sequence[float | None]) -> float | None:
@@ -151,10 +135,10 @@ def run_backtest(
         for name, fit in everyone.items():
             # only the training cutoffs' inputs and targets reach the fit: nothing of year >= Y
             predictor = fit(part.train[[*spec.inputs, spec.target]].copy())
-            by_family[name][str(year)] = scores(actual, predictor(inputs), cap, deciles)
+            by_family[name][str(year)] = cost_scores(actual, predictor(inputs), cap, deciles)
         oracle = oracle_predictions(part.test, truth, spec.key)
         if oracle is not None:
-            by_family.setdefault("oracle", {})[str(year)] = scores(actual, oracle, cap, deciles)
+            by_family.setdefault("oracle", {})[str(year)] = cost_scores(actual, oracle, cap, deciles)
         log.info(
             "backtest %d (trained on %d rows of %s): %s",
             year,

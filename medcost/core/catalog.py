@@ -180,6 +180,11 @@ class Catalog:
     def predict_summary(self) -> Path:
         return self.metrics / "predict.json"
 
+    @property
+    def monitor_verdict(self) -> Path:
+        """monitor: each champion's predictions scored against the actual costs, and the verdict."""
+        return self.metrics / "monitor.json"
+
     # -- plots and reports ------------------------------------------------------------
     @property
     def evaluate_plots(self) -> Path:

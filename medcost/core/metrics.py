@@ -1,4 +1,4 @@
-"""The regression metrics every stage that scores a model reports (train, evaluate; later backtest and monitor).
+"""The regression metrics every stage that scores a model reports (train, evaluate, backtest and monitor).
 
 ``total_ratio`` is total predicted / total actual cost (1.0: the book is priced right);
 ``top_decile_share`` is the share of the actual cost held by the ``top_share`` (10%) of rows
@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from medcost.core.contracts.backtest import BacktestScores
 from medcost.core.errors import MedcostError
 
 
@@ -163,3 +164,22 @@ def gains_gini(y_true: Any, y_pred: Any) -> float:
     reached = np.cumsum(cost)
     area = float(np.sum(rows * (reached - cost / 2)))  # trapezoids: (previous + current) / 2 per group
     return 2.0 * area - 1.0
+
+
+def cost_scores(y_true: Any, y_pred: Any, cap: float, deciles: int) -> BacktestScores:
+    """R², RMSE, MAE, capped R², gains Gini, total ratio and the predictive ratio per decile of predicted cost.
+
+    The one scoring of a year's predictions against its actual costs: backtest and monitor both use it.
+    """
+    true, pred = paired_arrays(y_true, y_pred)
+    metrics = regression_metrics(true, pred)
+    ratios = predictive_ratios(true, pred, deciles)
+    return BacktestScores(
+        r2=metrics["r2"],
+        rmse=metrics["rmse"],
+        mae=metrics["mae"],
+        r2_capped=capped_r2(true, pred, cap),
+        gini=gains_gini(true, pred),
+        total_ratio=metrics["total_ratio"],
+        predictive_ratio={str(number): ratio for number, ratio in enumerate(ratios, start=1)},
+    )

@@ -33,6 +33,7 @@ from medcost.core.params import (
     ValidateParams,
     section,
 )
+from medcost.core.params_monitor import MonitorParams
 from medcost.core.params_select import SelectParams
 
 SECTIONS: dict[str, type[BaseModel]] = {
@@ -53,6 +54,7 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "drift": DriftParams,
     "promote": PromoteParams,
     "predict": PredictParams,
+    "monitor": MonitorParams,
 }
 
 

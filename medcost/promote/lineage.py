@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from medcost.core.contracts import Evaluation, QualityVerdict
+from medcost.core.contracts import Backtest, Evaluation, QualityVerdict
+from medcost.core.contracts.monitor import BACKTEST_RUN_PREFIX
 from medcost.core.errors import MedcostError
 from medcost.core.secrets import redact
 from medcost.promote.decision import Verdicts
@@ -198,10 +199,17 @@ def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
     return {prefix.rstrip("."): value}
 
 
-def run_metrics(evaluation: Evaluation | None, quality: QualityVerdict, candidate: str) -> dict[str, float]:
-    """The candidate's evaluation metrics and gate values (finite numbers only)."""
+def run_metrics(
+    evaluation: Evaluation | None, quality: QualityVerdict, candidate: str, backtest: Backtest | None = None
+) -> dict[str, float]:
+    """The candidate's evaluation metrics, its backtest mean (``backtest.r2``, ...: what monitor expects of the
+    version) and gate values (finite numbers only)."""
     scores = evaluation.models.get(candidate) if evaluation is not None else None
     metrics = flatten(scores.model_dump() if scores is not None else {})
+    family = backtest.models.get(candidate) if backtest is not None else None
+    if family is not None:
+        mean = family.mean.model_dump(exclude={"predictive_ratio"})
+        metrics.update({f"{BACKTEST_RUN_PREFIX}.{name}": value for name, value in mean.items()})
     verdict = quality.models.get(candidate)
     if verdict is not None:
         metrics.update({f"gate.{name}": gate.value for name, gate in verdict.gates.items()})

@@ -24,13 +24,12 @@ from medcost.backtest import (
     needed_years,
     r2_table,
     run_backtest,
-    scores,
     year_rows,
 )
 from medcost.core.contracts import Backtest, BacktestScores, read_contract, write_contract
 from medcost.core.errors import MedcostError
 from medcost.core.features import FeatureSpec
-from medcost.core.metrics import capped_r2, gains_gini, predictive_ratios
+from medcost.core.metrics import capped_r2, cost_scores, gains_gini, predictive_ratios
 from medcost.core.model_file import predict
 from medcost.core.params import TrainLinearParams, TrainTreeParams, TransformParams, section
 from medcost.train import build_linear_pipeline, build_tree_pipeline, fit
@@ -74,7 +73,7 @@ def test_predictive_ratio_per_decile_of_predicted_cost_by_hand():
 
 
 def test_scores_and_their_mean_over_years():
-    year = scores(np.array([0.0, 0.0, 10.0, 30.0]), np.array([1.0, 2.0, 3.0, 4.0]), cap=20.0, deciles=2)
+    year = cost_scores(np.array([0.0, 0.0, 10.0, 30.0]), np.array([1.0, 2.0, 3.0, 4.0]), cap=20.0, deciles=2)
     assert year.gini == pytest.approx(0.625) and year.total_ratio == pytest.approx(0.25)
     assert year.mae == pytest.approx((1 + 2 + 7 + 26) / 4) and year.predictive_ratio["2"] == pytest.approx(7 / 40)
     assert year.r2_capped == pytest.approx(1 - ((1 + 4 + 49 + 256) / 4) / 68.75)  # capped actual: 0, 0, 10, 20

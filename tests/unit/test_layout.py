@@ -34,6 +34,8 @@ EXCEPTIONS = {
     ): "tune cross-validates train's own pipelines (its builders and fit), so it tunes the models fitted",
     ("backtest", "load"): "backtest reads the published lakehouse version through load's one Lakehouse protocol",
     ("backtest", "train"): "backtest fits the train stages' own pipelines (one definition of each family)",
+    ("monitor", "load"): "monitor reads the published actual costs through load's one Lakehouse protocol",
+    ("monitor", "promote"): "monitor reads each version's expectation through promote's registry client",
 }
 """Deliberate imports of another stage's package, with the reason."""
 

@@ -8,7 +8,6 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -22,47 +21,13 @@ from tests.registry_support import (
     run_stage,
     write_project,
 )
-
-TOKEN = "T0K3N-do-not-log"
-
-
-class Hook:
-    """A webhook receiver: records each POST and answers with ``status`` after ``delay`` seconds."""
-
-    def __init__(self) -> None:
-        self.received: list[dict[str, Any]] = []
-        self.status = 200
-        self.delay = 0.0
-        hook = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # http.server's naming
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                hook.received.append(
-                    {"path": self.path, "type": self.headers.get("Content-Type"), "json": json.loads(body)}
-                )
-                time.sleep(hook.delay)
-                self.send_response(hook.status)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/{TOKEN}?key={TOKEN}"
+from tests.webhook_support import TOKEN, Hook, serving_hook
 
 
 @pytest.fixture()
 def hook() -> Iterator[Hook]:
-    hook = Hook()
-    thread = threading.Thread(target=hook.server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving_hook() as hook:
         yield hook
-    finally:
-        hook.server.shutdown()
-        hook.server.server_close()
 
 
 def closed_port() -> int:

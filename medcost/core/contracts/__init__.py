@@ -38,6 +38,7 @@ from medcost.core.contracts.models import (
     QualityVerdict,
     TrainScores,
 )
+from medcost.core.contracts.monitor import Expectation, MonitoredYear, MonitorVerdict, PendingYear
 from medcost.core.contracts.profile import ProfileMeasure, SnapshotProfile
 from medcost.core.contracts.registry import (
     PredictedCost,
@@ -69,6 +70,10 @@ __all__ = [
     "BacktestRows",
     "BacktestScores",
     "FamilyBacktest",
+    "Expectation",
+    "MonitoredYear",
+    "MonitorVerdict",
+    "PendingYear",
     "ProfileMeasure",
     "SnapshotProfile",
     "SourceFingerprint",
