@@ -21,12 +21,23 @@ from typing import Any, TypeAlias
 import numpy as np
 import pandas as pd
 
+from medcost.core.errors import MedcostError
+
 MISSING = "<missing>"
 """The category (and the bin) that missing values fall into."""
 
 
 Values: TypeAlias = Sequence[float] | np.ndarray | pd.Series
 """A column of numbers: a list, an array or a Series."""
+
+
+def require_columns(frame: pd.DataFrame, what: str, columns: Sequence[str], hint: str = "") -> None:
+    """A one-line error unless ``frame`` (``what``, e.g. "drift: current data") has rows and every one of ``columns``."""
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise MedcostError(f"{what} lacks column(s) {', '.join(missing)}{hint}")
+    if frame.empty:
+        raise MedcostError(f"{what} has no rows")
 
 
 def std_shift(reference: Values, current: Values) -> float:

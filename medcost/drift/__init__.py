@@ -3,7 +3,7 @@
 from medcost.core.shift import MISSING, psi_categorical, psi_numeric, quantile_edges, std_shift
 from medcost.drift.checks import quiet_deepchecks, run_deepchecks
 from medcost.drift.report import write_report
-from medcost.drift.statistics import advance_calendar, feature_statistics, require_columns, snapshot_gaps
+from medcost.drift.statistics import advance_calendar, feature_statistics, snapshot_gaps
 from medcost.drift.summary import drift_model, drift_report, drift_summary
 
 __all__ = [
@@ -17,7 +17,6 @@ __all__ = [
     "psi_numeric",
     "quantile_edges",
     "quiet_deepchecks",
-    "require_columns",
     "run_deepchecks",
     "snapshot_gaps",
     "std_shift",

@@ -23,7 +23,7 @@ from medcost.core.errors import MedcostError, one_line
 from medcost.core.features import FeatureSpec
 from medcost.core.params import DriftParams
 from medcost.core.progress import steps
-from medcost.drift.statistics import require_columns
+from medcost.core.shift import require_columns
 
 log = logging.getLogger(__name__)
 
@@ -74,11 +74,11 @@ def run_deepchecks(
     """
     numeric, categorical, target = list(spec.numeric), list(spec.categorical), spec.target
     features = [*numeric, *categorical]
-    require_columns(train, "train", [*features, target])
-    require_columns(test, "test", [*features, target])
-    require_columns(scoring, "scoring", features)
+    require_columns(train, "drift: train data", [*features, target])
+    require_columns(test, "drift: test data", [*features, target])
+    require_columns(scoring, "drift: scoring data", features)
     reference = train if reference is None else reference
-    require_columns(reference, "reference", features)
+    require_columns(reference, "drift: reference data", features)
     train_pred, scoring_pred = (np.asarray(p, dtype="float64").ravel() for p in predictions)
     if len(train_pred) != len(train) or len(scoring_pred) != len(scoring):
         raise MedcostError(

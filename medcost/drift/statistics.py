@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from medcost.core.errors import MedcostError
-from medcost.core.shift import psi_categorical, psi_numeric, std_shift
+from medcost.core.shift import psi_categorical, psi_numeric, require_columns, std_shift
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +33,8 @@ def feature_statistics(
     epsilon: float,
 ) -> dict[str, dict[str, float]]:
     """``{feature: {"psi", "std_shift"}}`` (std_shift for numeric features only)."""
-    require_columns(reference, "reference", [*numeric, *categorical])
-    require_columns(current, "current", [*numeric, *categorical])
+    require_columns(reference, "drift: reference data", [*numeric, *categorical])
+    require_columns(current, "drift: current data", [*numeric, *categorical])
     stats: dict[str, dict[str, float]] = {}
     for column in numeric:
         stats[column] = {
@@ -44,15 +44,6 @@ def feature_statistics(
     for column in categorical:
         stats[column] = {"psi": psi_categorical(reference[column], current[column], epsilon)}
     return stats
-
-
-def require_columns(frame: pd.DataFrame, name: str, columns: Sequence[str]) -> None:
-    """A one-line error unless ``frame`` (called ``name``) has rows and every one of ``columns``."""
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise MedcostError(f"drift: {name} data lacks column(s) {', '.join(missing)}")
-    if frame.empty:
-        raise MedcostError(f"drift: {name} data has no rows")
 
 
 def snapshot_gaps(reference: pd.DataFrame, current: pd.DataFrame, column: str = "year") -> np.ndarray:
@@ -70,7 +61,7 @@ def snapshot_gaps(reference: pd.DataFrame, current: pd.DataFrame, column: str = 
 
 def advance_calendar(frame: pd.DataFrame, features: Sequence[str], years: float | np.ndarray) -> pd.DataFrame:
     """A copy of ``frame`` with ``years`` (one number, or one per row) added to each calendar feature (age, tenure)."""
-    require_columns(frame, "reference", features)
+    require_columns(frame, "drift: reference data", features)
     out = frame.copy()
     for column in features:
         out[column] = out[column] + years

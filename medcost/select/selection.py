@@ -30,7 +30,7 @@ from medcost.core.contracts import FeatureChoice, FeatureSelection, SelectReason
 from medcost.core.errors import MedcostError
 from medcost.core.features import FeatureSpec
 from medcost.core.params_select import SelectParams
-from medcost.core.shift import MISSING, psi_categorical, psi_numeric, std_shift
+from medcost.core.shift import MISSING, psi_categorical, psi_numeric, require_columns, std_shift
 
 log = logging.getLogger(__name__)
 
@@ -80,14 +80,6 @@ def _finite(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def _require(frame: pd.DataFrame, name: str, columns: Sequence[str]) -> None:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise MedcostError(f"select: the {name} part lacks column(s) {', '.join(missing)} (rerun split)")
-    if frame.empty:
-        raise MedcostError(f"select: the {name} part has no rows")
-
-
 def _drift_reasons(choice: dict[str, float], cfg: SelectParams) -> list[SelectReason]:
     reasons: list[SelectReason] = []
     shift, psi = choice.get("std_shift", float("nan")), choice["psi"]
@@ -105,8 +97,8 @@ def select_features(
 
     Raises a one-line MedcostError when a part lacks an input, or when (enabled) every input would be dropped.
     """
-    _require(train, "train", spec.inputs)
-    _require(scoring, "scoring", spec.inputs)
+    require_columns(train, "select: the train part", spec.inputs, " (rerun split)")
+    require_columns(scoring, "select: the scoring part", spec.inputs, " (rerun split)")
     calendar = [c for c in cfg.calendar_features if c in spec.numeric]
     reference = advanced(train[[*spec.inputs, *([YEAR] if calendar else [])]], scoring, calendar)
     categorical = set(spec.categorical)
