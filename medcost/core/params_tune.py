@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any, Literal, TypeVar
 
@@ -12,7 +13,7 @@ from medcost.core.params_base import Section, section
 S = TypeVar("S", bound=BaseModel)
 
 Range = tuple[float, float]
-"""[low, high] of one setting, sampled log-uniformly (integer settings are rounded)."""
+"""[low, high] of one setting, searched on a log scale (integer settings: the whole numbers within)."""
 
 LinearModel = Literal["ridge", "elastic_net", "lasso", "poisson"]
 
@@ -43,6 +44,10 @@ class TuneTreeSpace(Section):
             raise ValueError("learning_rate and max_features: at most 1.0")
         if self.max_leaf_nodes[0] < 2 or self.max_iter[0] < 1 or self.min_samples_leaf[0] < 1:
             raise ValueError("max_leaf_nodes >= 2, max_iter >= 1 and min_samples_leaf >= 1")
+        for name in ("max_iter", "max_leaf_nodes", "min_samples_leaf"):
+            low, high = getattr(self, name)
+            if math.ceil(low) > math.floor(high):
+                raise ValueError(f"{name}: [{low}, {high}] holds no whole number")
         return self
 
 
@@ -63,11 +68,11 @@ class TuneLinearSpace(Section):
 
 
 class TuneParams(Section):
-    """tune: a seeded random search per model family, scored by grouped k-fold cross-validation."""
+    """tune: a seeded Optuna (TPE) search per model family, scored by grouped k-fold cross-validation."""
 
     enabled: bool  # true: the train stages use the tuned settings; false: tune writes only that it is off
     trials: int = Field(ge=1, le=10_000)  # settings tried per family (trial 0: the train params as they are)
-    seconds: float | None = Field(gt=0.0)  # per family: stops the search early (recorded); null: no time limit
+    seconds: float | None = Field(gt=0.0)  # per family, Optuna's timeout: stops the search early (recorded); null: none
     folds: int = Field(ge=2, le=50)  # grouped k-fold: all rows of a client in one fold
     metric: Literal["rmse", "mae", "r2"]  # the best trial has the lowest mean rmse / mae or the highest mean r2
     max_rows: int = Field(ge=100)  # cross-validate on a seeded sample of whole clients beyond this many rows

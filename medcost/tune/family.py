@@ -4,15 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 
 from medcost.core.contracts.tuning import Setting
 from medcost.core.features import FeatureSpec
 from medcost.core.params_tune import TuneLinearSpace, TuneTreeSpace
-from medcost.tune.space import LINEAR_KEYS, current_settings, draw_linear, draw_tree, tree_keys
+from medcost.tune.space import (
+    LINEAR_KEYS,
+    current_settings,
+    linear_trial0,
+    suggest_linear,
+    suggest_tree,
+    tree_keys,
+    tree_trial0,
+)
+
+if TYPE_CHECKING:
+    import optuna
 
 Build = Callable[[Any, FeatureSpec], Any]
 """params section, spec -> an unfitted pipeline (medcost.train's build_*_pipeline)."""
@@ -30,33 +40,38 @@ class Family:
     build: Build
     fit: Fit
     current: dict[str, Setting]  # trial 0: the base's values of the searched keys
-    draw: Callable[[np.random.Generator], dict[str, Setting]]  # one seeded draw of the searched keys
+    suggest: Callable[[optuna.Trial], dict[str, Setting]]  # the searched keys, as an Optuna trial suggests them
+    trial0: dict[str, Any] | None  # current as Optuna parameters (enqueued), None if outside the space
     n_threads: int = 1
 
 
 def tree_family(cfg: Any, space: TuneTreeSpace, build: Build, fit: Fit) -> Family:
     """train_tree's family (``cfg.model``'s keys of ``space``), fitted on ``cfg.n_jobs`` threads."""
+    current = current_settings(cfg, tree_keys(cfg.model))
     return Family(
         name="tree",
         section="train_tree",
         base=cfg,
         build=build,
         fit=fit,
-        current=current_settings(cfg, tree_keys(cfg.model)),
-        draw=lambda rng: draw_tree(rng, space, cfg.model),
+        current=current,
+        suggest=lambda trial: suggest_tree(trial, space, cfg.model),
+        trial0=tree_trial0(space, cfg.model, current),
         n_threads=cfg.n_jobs,
     )
 
 
 def linear_family(cfg: Any, space: TuneLinearSpace, build: Build, fit: Fit) -> Family:
     """train_linear's family: the models of ``space`` with their alpha ranges, on one thread (as train_linear)."""
+    current = current_settings(cfg, LINEAR_KEYS)
     return Family(
         name="linear",
         section="train_linear",
         base=cfg,
         build=build,
         fit=fit,
-        current=current_settings(cfg, LINEAR_KEYS),
-        draw=lambda rng: draw_linear(rng, space),
+        current=current,
+        suggest=lambda trial: suggest_linear(trial, space),
+        trial0=linear_trial0(space, current),
         n_threads=1,
     )

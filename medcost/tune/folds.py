@@ -1,10 +1,13 @@
-"""Grouped cross-validation folds: every row of a client in one fold, and a seeded sample of whole clients."""
+"""Grouped cross-validation folds (scikit-learn's GroupKFold, by client) and a seeded sample of whole clients."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from medcost.core.errors import MedcostError
+
+Split = tuple[np.ndarray, np.ndarray]
+"""The row positions fitted on and the row positions scored, of one fold."""
 
 
 def client_codes(groups: np.ndarray) -> tuple[np.ndarray, int]:
@@ -13,21 +16,25 @@ def client_codes(groups: np.ndarray) -> tuple[np.ndarray, int]:
     return codes.ravel(), int(codes.max()) + 1 if len(codes) else 0
 
 
-def group_folds(groups: np.ndarray, folds: int, seed: int) -> np.ndarray:
-    """The fold (0..folds-1) of each row: clients are shuffled (seeded) and dealt to the folds in turn.
+def group_folds(groups: np.ndarray, folds: int, seed: int) -> list[Split]:
+    """``folds`` grouped folds: GroupKFold with the clients shuffled (seeded), so every client's rows are in one fold.
 
-    Each fold gets the same number of clients (within one), whatever their number of rows.
+    Each fold scores the same number of clients (within one), whatever their number of rows.
     """
-    codes, clients = client_codes(groups)
+    from sklearn.model_selection import GroupKFold
+
+    clients = client_codes(groups)[1]
     if folds > clients:
         raise MedcostError(f"tune.folds = {folds}: more folds than the {clients} client(s) in the train part")
-    fold_of_client = np.empty(clients, dtype="int64")
-    fold_of_client[np.random.default_rng(seed).permutation(clients)] = np.arange(clients) % folds
-    return fold_of_client[codes]
+    splitter = GroupKFold(n_splits=folds, shuffle=True, random_state=seed)
+    return list(splitter.split(np.zeros((len(groups), 1)), groups=groups))
 
 
 def sample_clients(groups: np.ndarray, max_rows: int, seed: int) -> np.ndarray:
-    """A row mask keeping a seeded sample of whole clients with at most ``max_rows`` rows (all rows if fewer)."""
+    """A row mask keeping a seeded sample of whole clients with at most ``max_rows`` rows (all rows if fewer).
+
+    scikit-learn's GroupShuffleSplit samples a number (or share) of clients, not a number of rows.
+    """
     if len(groups) <= max_rows:
         return np.ones(len(groups), dtype=bool)
     codes, clients = client_codes(groups)

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -53,7 +52,6 @@ def tune(
     groups: np.ndarray,
     spec: FeatureSpec,
     cfg: TuneParams,
-    clock: Callable[[], float] = time.monotonic,
 ) -> TunedSettings:
     """Search each family on the same grouped folds (of a seeded client sample beyond ``cfg.max_rows`` rows)."""
     if len(frame) != len(groups):
@@ -64,10 +62,10 @@ def tune(
         frame, groups = frame.loc[keep].reset_index(drop=True), groups[keep]
     else:
         frame = frame.reset_index(drop=True)
-    folds = group_folds(groups, cfg.folds, cfg.seed)
+    splits = group_folds(groups, cfg.folds, cfg.seed)
     clients = client_codes(groups)[1]
     log.info("tune: %d rows of %d clients in %d grouped folds", len(frame), clients, cfg.folds)
-    found = {f.name: search(f, frame, folds, clients, spec, cfg, clock) for f in families}
+    found = {f.name: search(f, frame, splits, clients, spec, cfg) for f in families}
     return TunedSettings(enabled=True, seed=cfg.seed, families=found)
 
 

@@ -1,20 +1,22 @@
-"""The seeded search of one model family: each trial's settings scored by grouped k-fold cross-validation.
+"""The Optuna search of one model family: each trial's settings scored by grouped k-fold cross-validation.
 
-Trial 0 is the train params as they are; trials 1.. are seeded draws from the family's space,
-drawn in the same order whatever the budget, so a search of n trials is the first n trials of
-any longer one. The budget is ``tune.trials``; ``tune.seconds`` only stops a search early
-(``stopped_by: seconds``, with the trials it ran): the result is then the same as that of a
-search with ``trials`` set to the number of trials run. Reproducibility (same data, params
-and seed: the same trials, scores and best settings, exactly, on a fixed number of threads)
-holds for the trials budget; give ``seconds`` room (or null) when it matters.
+Trial 0 is the train params as they are (enqueued, so the sampler learns from it when it lies in
+the space); trials 1.. are suggested by Optuna's TPE sampler, seeded with ``tune.seed``, in one
+thread and in memory (nothing is written to disk). Each suggestion depends only on the trials
+before it, so a search of n trials is the first n trials of any longer one. The budget is
+``tune.trials``; ``tune.seconds`` (Optuna's timeout) stops a search early, before the next
+trial once that many seconds have passed (``stopped_by: seconds``, with the trials it ran): the
+result is then the same as that of a search with ``trials`` set to the number of trials run.
+Reproducibility (same data, params and seed: the same trials, scores and best settings, exactly,
+on a fixed number of threads) holds for the trials budget; give ``seconds`` room (or null) when
+it matters.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-import time
-from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -26,7 +28,10 @@ from medcost.core.metrics import error_metrics
 from medcost.core.model_file import predict
 from medcost.core.params_tune import TuneParams, overlay
 from medcost.tune.family import Family
-from medcost.tune.space import family_rng
+from medcost.tune.folds import Split
+
+if TYPE_CHECKING:
+    import optuna
 
 log = logging.getLogger(__name__)
 
@@ -34,75 +39,89 @@ METRICS = ("rmse", "mae", "r2")
 
 
 def cross_validate(
-    family: Family, settings: dict[str, Setting], frame: pd.DataFrame, folds: np.ndarray, spec: FeatureSpec
+    family: Family, settings: dict[str, Setting], frame: pd.DataFrame, splits: list[Split], spec: FeatureSpec
 ) -> dict[str, CvScore]:
     """Mean and standard deviation over the folds of each metric of ``settings`` (fit on the others, score one)."""
     pipeline = family.build(overlay(family.base, settings, family.section), spec)
     per_fold: dict[str, list[float]] = {name: [] for name in METRICS}
-    for fold in range(int(folds.max()) + 1):
-        held_out = folds == fold
-        model = family.fit(pipeline, frame.loc[~held_out], spec, family.n_threads)
-        rows = frame.loc[held_out]
+    for fitted_on, scored in splits:
+        model = family.fit(pipeline, frame.iloc[fitted_on], spec, family.n_threads)
+        rows = frame.iloc[scored]
         scores = error_metrics(rows[spec.target].to_numpy(dtype="float64"), predict(model, rows))
         for name in METRICS:
             per_fold[name].append(scores[name])
     return {name: CvScore(mean=float(np.mean(v)), std=float(np.std(v))) for name, v in per_fold.items()}
 
 
-def best_trial(trials: list[Trial], metric: str) -> Trial:
-    """The trial with the best mean ``metric`` (lowest rmse / mae, highest r2); ties: the earliest; NaN: never."""
+def quiet_optuna() -> None:
+    """Optuna's own messages through this project's logging, warnings and errors only."""
+    import optuna
 
-    def rank(trial: Trial) -> tuple[float, int]:
-        mean = trial.scores[metric].mean
-        if mean is None or math.isnan(mean):
-            return (math.inf, trial.number)
-        return (-mean if metric == "r2" else mean, trial.number)
-
-    return min(trials, key=rank)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    optuna.logging.disable_default_handler()
+    optuna.logging.enable_propagation()
 
 
 def search(
-    family: Family,
-    frame: pd.DataFrame,
-    folds: np.ndarray,
-    clients: int,
-    spec: FeatureSpec,
-    cfg: TuneParams,
-    clock: Callable[[], float] = time.monotonic,
+    family: Family, frame: pd.DataFrame, splits: list[Split], clients: int, spec: FeatureSpec, cfg: TuneParams
 ) -> FamilySearch:
     """Run up to ``cfg.trials`` trials (fewer if ``cfg.seconds`` runs out first); the best and every trial's scores.
 
-    ``folds`` is the fold of each row of ``frame`` (:func:`~medcost.tune.folds.group_folds`), ``clients`` their count.
+    ``splits`` are the grouped folds of ``frame`` (:func:`~medcost.tune.folds.group_folds`), ``clients`` their clients.
     """
-    rng = family_rng(cfg.seed, family.name)
-    started = clock()
+    import optuna
+
+    quiet_optuna()
+    study = optuna.create_study(
+        direction="maximize" if cfg.metric == "r2" else "minimize",
+        sampler=optuna.samplers.TPESampler(seed=cfg.seed),
+    )  # in-memory storage: nothing is written
+    if family.trial0 is not None:
+        study.enqueue_trial(family.trial0)
+    else:
+        log.warning(
+            "tune %s: trial 0 %s lies outside the tune space: the sampler does not learn from it",
+            family.name,
+            family.current,
+        )
+
     trials: list[Trial] = []
-    stopped_by = "trials"
-    for number in range(cfg.trials):
-        settings = family.current if number == 0 else family.draw(rng)
-        scores = cross_validate(family, settings, frame, folds, spec)
-        trials.append(Trial(number=number, settings=settings, scores=scores))
+
+    def objective(trial: optuna.Trial) -> float:
+        if trial.number == 0:
+            if family.trial0 is not None:
+                family.suggest(trial)  # the enqueued values: recorded for the sampler
+            settings = dict(family.current)  # as they are (suggest rounds floats)
+        else:
+            settings = family.suggest(trial)
+        scores = cross_validate(family, settings, frame, splits, spec)
+        trials.append(Trial(number=trial.number, settings=settings, scores=scores))
         log.info(
             "tune %s: trial %d (%d of %d) %s: %s %.6g ± %.3g",
-            family.name, number, number + 1, cfg.trials, settings, cfg.metric,
+            family.name, trial.number, trial.number + 1, cfg.trials, settings, cfg.metric,
             scores[cfg.metric].mean, scores[cfg.metric].std,
         )  # fmt: skip
-        if cfg.seconds is not None and number + 1 < cfg.trials and clock() - started >= cfg.seconds:
-            stopped_by = "seconds"
-            log.warning(
-                "tune %s: tune.seconds = %g ran out after %d of %d trials (the result is that of tune.trials = %d)",
-                family.name, cfg.seconds, number + 1, cfg.trials, number + 1,
-            )  # fmt: skip
-            break
-    best = best_trial(trials, cfg.metric)
-    mean = best.scores[cfg.metric].mean
-    if mean is None or math.isnan(mean):
-        raise MedcostError(f"tune.metric = {cfg.metric}: undefined for every {family.name} trial (constant target?)")
+        mean = scores[cfg.metric].mean
+        return math.nan if mean is None else mean  # NaN: a failed trial, never the best
+
+    study.optimize(objective, n_trials=cfg.trials, timeout=cfg.seconds, n_jobs=1, gc_after_trial=False)
+    stopped_by = "seconds" if len(trials) < cfg.trials else "trials"
+    if stopped_by == "seconds":
+        log.warning(
+            "tune %s: tune.seconds = %g ran out after %d of %d trials (the result is that of tune.trials = %d)",
+            family.name, cfg.seconds, len(trials), cfg.trials, len(trials),
+        )  # fmt: skip
+    try:
+        best = trials[study.best_trial.number]  # ties: the earliest
+    except ValueError:  # no trial completed: every one's metric is NaN
+        raise MedcostError(
+            f"tune.metric = {cfg.metric}: undefined for every {family.name} trial (constant target?)"
+        ) from None
     log.info("tune %s: best trial %d %s", family.name, best.number, best.settings)
     return FamilySearch(
         section=family.section,
         metric=cfg.metric,
-        folds=int(folds.max()) + 1,
+        folds=len(splits),
         rows=len(frame),
         clients=clients,
         trials_budget=cfg.trials,

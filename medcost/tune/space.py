@@ -1,15 +1,15 @@
-"""The search space of each model family: the keys tried, trial 0 (the train params) and the seeded draws."""
+"""The search space of each model family as Optuna suggestions, and trial 0 (the train params) in that space."""
 
 from __future__ import annotations
 
 import math
-import zlib
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, cast
 
 from medcost.core.contracts.tuning import Setting
-from medcost.core.params_tune import Range, TuneLinearSpace, TuneTreeSpace
+from medcost.core.params_tune import LinearModel, Range, TuneLinearSpace, TuneTreeSpace
+
+if TYPE_CHECKING:
+    import optuna
 
 HGB_KEYS = ("learning_rate", "max_iter", "max_leaf_nodes", "l2_regularization", "min_samples_leaf")
 FOREST_KEYS = ("max_features", "min_samples_leaf")
@@ -27,26 +27,48 @@ def current_settings(cfg: Any, keys: tuple[str, ...]) -> dict[str, Setting]:
     return {key: getattr(cfg, key) for key in keys}
 
 
-def family_rng(seed: int, family: str) -> np.random.Generator:
-    """A generator of its own per family (tuning one family never changes another's draws)."""
-    return np.random.default_rng([seed, zlib.crc32(family.encode())])
+def whole(bounds: Range) -> tuple[int, int]:
+    """The whole numbers within ``bounds`` (an integer setting's range), as [low, high]."""
+    return math.ceil(bounds[0]), math.floor(bounds[1])
 
 
-def log_uniform(rng: np.random.Generator, bounds: Range, integer: bool) -> Setting:
-    """One draw between ``bounds``, uniform on a log scale; integers rounded to the nearest within the bounds."""
-    low, high = bounds
-    value = math.exp(rng.uniform(math.log(low), math.log(high))) if low < high else float(low)
+def suggest(trial: optuna.Trial, name: str, bounds: Range, integer: bool) -> Setting:
+    """One suggestion between ``bounds`` on a log scale; a float to six significant digits (it trains as written)."""
     if integer:
-        return int(min(max(round(value), math.ceil(low)), math.floor(high)))
-    return float(f"{value:.6g}")  # six significant digits: a readable value that trains as written
+        return trial.suggest_int(name, *whole(bounds), log=True)
+    return float(f"{trial.suggest_float(name, bounds[0], bounds[1], log=True):.6g}")
 
 
-def draw_tree(rng: np.random.Generator, space: TuneTreeSpace, model: str) -> dict[str, Setting]:
-    """One seeded draw of the train_tree keys searched for ``model``."""
-    return {key: log_uniform(rng, getattr(space, key), key in INTEGER_KEYS) for key in tree_keys(model)}
+def within(value: Any, bounds: Range, integer: bool) -> bool:
+    """Whether a train params value lies in the searched range (Optuna can learn from trial 0 only then)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    low, high = whole(bounds) if integer else bounds
+    return low <= value <= high and (not integer or float(value).is_integer())
 
 
-def draw_linear(rng: np.random.Generator, space: TuneLinearSpace) -> dict[str, Setting]:
-    """One seeded draw of a linear family (tune.linear.models) and its alpha."""
-    model = space.models[int(rng.integers(len(space.models)))]
-    return {"model": model, "alpha": log_uniform(rng, space.alpha[model], integer=False)}
+def suggest_tree(trial: optuna.Trial, space: TuneTreeSpace, model: str) -> dict[str, Setting]:
+    """The train_tree keys searched for ``model``, as ``trial`` suggests them."""
+    return {key: suggest(trial, key, getattr(space, key), key in INTEGER_KEYS) for key in tree_keys(model)}
+
+
+def tree_trial0(space: TuneTreeSpace, model: str, current: dict[str, Setting]) -> dict[str, Any] | None:
+    """Trial 0 as Optuna parameters (to enqueue), or None when a train_tree value lies outside its range."""
+    keys = tree_keys(model)
+    if all(within(current[key], getattr(space, key), key in INTEGER_KEYS) for key in keys):
+        return {key: current[key] for key in keys}
+    return None
+
+
+def suggest_linear(trial: optuna.Trial, space: TuneLinearSpace) -> dict[str, Setting]:
+    """A linear family (tune.linear.models) and its alpha (a parameter of its own per family: their ranges differ)."""
+    model = cast(LinearModel, trial.suggest_categorical("model", space.models))
+    return {"model": model, "alpha": suggest(trial, f"alpha_{model}", space.alpha[model], integer=False)}
+
+
+def linear_trial0(space: TuneLinearSpace, current: dict[str, Setting]) -> dict[str, Any] | None:
+    """Trial 0 as Optuna parameters, or None when train_linear's model or alpha lies outside tune.linear."""
+    model, alpha = current["model"], current["alpha"]
+    if model in space.models and within(alpha, space.alpha[model], integer=False):
+        return {"model": model, f"alpha_{model}": alpha}
+    return None

@@ -1,9 +1,10 @@
-"""The tune stage: grouped folds, a reproducible seeded search within its budget, and the train stages' overlay."""
+"""The tune stage: grouped folds, a reproducible seeded Optuna search within its budget, and the train stages' overlay."""
 
 from __future__ import annotations
 
 import argparse
 import copy
+import dataclasses
 import itertools
 import math
 import time
@@ -23,7 +24,7 @@ from medcost.core.io import write_parquet
 from medcost.core.model_file import load_model
 from medcost.core.params import TrainLinearParams, TrainTreeParams, TransformParams, TuneParams, section
 from medcost.train import build_linear_pipeline, build_tree_pipeline, fit, fitted_regressor, tuned_params
-from medcost.tune import group_folds, linear_family, read_cv_rows, sample_clients, tree_family, tune
+from medcost.tune import group_folds, linear_family, read_cv_rows, sample_clients, tree_family, tune, tune_metrics
 from stages import select as select_stage
 from stages import train_linear, train_tree
 from stages import tune as tune_stage
@@ -73,14 +74,24 @@ def client_groups(frame: pd.DataFrame) -> np.ndarray:
 # --------------------------------------------------------------------------- folds
 
 
+def fold_of_row(splits: list) -> np.ndarray:
+    fold = np.full(sum(len(scored) for _, scored in splits), -1)
+    for number, (fitted_on, scored) in enumerate(splits):
+        assert not set(fitted_on) & set(scored) and len(fitted_on) + len(scored) == len(fold)
+        fold[scored] = number
+    return fold
+
+
 def test_folds_never_split_a_client():
     groups = np.repeat(np.arange(37), 3)[np.random.default_rng(1).permutation(37 * 3)]  # 3 rows each, shuffled
-    folds = group_folds(groups, 5, seed=4)
+    folds = fold_of_row(group_folds(groups, 5, seed=4))
+    assert (folds >= 0).all(), "every row is scored in one fold"
     per_client = pd.DataFrame({"client": groups, "fold": folds}).groupby("client")["fold"].nunique()
     assert (per_client == 1).all()
     clients_per_fold = pd.Series(folds).groupby(groups).first().value_counts()
     assert sorted(clients_per_fold.index) == [0, 1, 2, 3, 4] and clients_per_fold.max() - clients_per_fold.min() <= 1
-    assert not np.array_equal(folds, group_folds(groups, 5, seed=5)), "the seed shuffles the clients"
+    assert np.array_equal(folds, fold_of_row(group_folds(groups, 5, seed=4))), "seeded"
+    assert not np.array_equal(folds, fold_of_row(group_folds(groups, 5, seed=5))), "the seed shuffles the clients"
 
 
 def test_client_sample_keeps_whole_clients_within_max_rows():
@@ -122,17 +133,59 @@ def test_search_is_reproducible_and_never_splits_a_client(params, spec: FeatureS
     assert other.family("tree").trials[1].settings != first.family("tree").trials[1].settings
 
 
+def test_tpe_suggestions_past_the_random_startup_are_reproducible(params, spec: FeatureSpec, tune_cfg: TuneParams):
+    frame = training_rows(spec, clients=60)
+    cfg = tune_cfg.model_copy(update={"trials": 14})  # TPE's first 10 trials are its seeded random startup
+    linear = families(params, cfg)[1:]
+    first = tune(linear, frame, client_groups(frame), spec, cfg).family("linear")
+    second = tune(linear, frame.copy(), client_groups(frame), spec, cfg).family("linear")
+    assert first == second and len(first.trials) == 14
+    shorter = tune(linear, frame, client_groups(frame), spec, cfg.model_copy(update={"trials": 12})).family("linear")
+    assert shorter.trials == first.trials[:12], "a search of n trials is the first n of a longer one"
+
+
 def test_seconds_budget_stops_early_and_gives_the_shorter_search(params, spec: FeatureSpec, tune_cfg: TuneParams):
     frame = training_rows(spec, clients=60)
-    fams = families(params, tune_cfg)[1:]  # linear: quick
-    ticks = itertools.count(0, 10)
-    cut = tune(
-        fams, frame, client_groups(frame), spec, tune_cfg.model_copy(update={"seconds": 15}), clock=lambda: next(ticks)
-    )
+    linear = families(params, tune_cfg)[1]  # quick, but trial 1's folds take 3 x 0.5 s: past tune.seconds = 1
+    fits = itertools.count()
+
+    def slow_fit(*args: Any) -> Any:
+        if next(fits) >= tune_cfg.folds:
+            time.sleep(0.5)
+        return fit(*args)
+
+    slow = dataclasses.replace(linear, fit=slow_fit)
+    cut = tune([slow], frame, client_groups(frame), spec, tune_cfg.model_copy(update={"seconds": 1.0}))
     found = cut.family("linear")
     assert found.stopped_by == "seconds" and len(found.trials) == 2 and found.trials_budget == 4
-    short = tune(fams, frame, client_groups(frame), spec, tune_cfg.model_copy(update={"trials": 2}))
+    assert tune_metrics(cut).families["linear"].stopped_by == "seconds"
+    short = tune([linear], frame, client_groups(frame), spec, tune_cfg.model_copy(update={"trials": 2}))
+    assert short.family("linear").stopped_by == "trials"
     assert found.trials == short.family("linear").trials and found.best_settings == short.family("linear").best_settings
+
+
+def test_trial_0_enqueued_is_the_train_params_in_the_space(params, tune_cfg: TuneParams):
+    import optuna
+
+    for family in families(params, tune_cfg):
+        assert family.trial0 is not None
+        assert family.suggest(optuna.trial.FixedTrial(family.trial0)) == family.current  # what the sampler learns
+    assert families(params, tune_cfg)[1].trial0 == {"model": "poisson", "alpha_poisson": 1.0}
+
+
+def test_r2_picks_the_highest_and_trial_0_outside_the_space_is_still_the_params(
+    params, spec: FeatureSpec, tune_cfg: TuneParams
+):
+    frame = training_rows(spec, clients=60)
+    linear = section(params, "train_linear", TrainLinearParams).model_copy(update={"model": "lasso", "alpha": 3.0})
+    family = linear_family(linear, tune_cfg.linear, build_linear_pipeline, fit)  # lasso: not in tune.linear.models
+    assert family.trial0 is None
+    found = tune([family], frame, client_groups(frame), spec, tune_cfg.model_copy(update={"metric": "r2"}))
+    trials = found.family("linear").trials
+    assert trials[0].settings == {"model": "lasso", "alpha": 3.0}
+    assert all(t.settings["model"] in tune_cfg.linear.models for t in trials[1:])
+    best = max(trials, key=lambda t: (t.scores["r2"].mean or -math.inf, -t.number))
+    assert found.family("linear").best == best.number
 
 
 @pytest.mark.parametrize(
@@ -205,6 +258,10 @@ def test_train_stages_overlay_the_tuned_settings_only_when_enabled(params, spec:
     tuned = read_contract(catalog.tuned, TunedSettings)
     metrics = read_contract(catalog.tune_metrics, TuneMetrics)
     assert metrics.enabled and set(metrics.families) == {"tree", "linear"}
+    for name, found in metrics.families.items():  # best and default with their spread over the folds
+        assert found.trials == 3 and found.stopped_by == "trials" and (found.best.std or 0) > 0
+        assert found.best == tuned.family(name).trial(tuned.family(name).best).scores["rmse"]
+        assert (found.best.mean or 0) <= (found.default.mean or 0)
     tree_best = tuned.family("tree").best_settings
     # trial 0 (poisson) may win; force a tuned file whose best is a ridge trial to see the overlay
     linear = tuned.family("linear")

@@ -21,7 +21,7 @@ class CvScore(Contract):
 
 
 class Trial(Contract):
-    number: int  # 0: the train params as they are; then the seeded draws, in order
+    number: int  # 0: the train params as they are; then Optuna's (seeded TPE) suggestions, in order
     settings: dict[str, Setting]  # the searched keys of the train params section
     scores: dict[str, CvScore]  # rmse, mae, r2
 
