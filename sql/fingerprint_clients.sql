@@ -31,4 +31,7 @@ SELECT
     CAST(MAX(enrolled_from) AS CHAR(10)) AS enrolled_from_max
 FROM clients
 WHERE enrolled_from < :as_of
-  AND (enrolled_to IS NULL OR enrolled_to >= :history_start)
+  AND (enrolled_to IS NULL OR enrolled_to >= :history_start
+       OR EXISTS (SELECT 1 FROM claims c  -- left before the window, with a claim paid in it (the WHERE of sql/claims.sql)
+                  WHERE c.client_id = clients.client_id
+                    AND NOT (c.paid_date < :history_start OR c.paid_date >= :as_of)))

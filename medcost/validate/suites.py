@@ -128,7 +128,11 @@ def clients_suite(
             notes=f"ages {cfg.age[0]:g}-{cfg.age[1]:g} on {extract.as_of}",
         ),
         expect.ExpectColumnValuesToBeBetween(column="enrolled_from", max_value=as_of, strict_max=True),
-        expect.ExpectColumnValuesToBeBetween(column="enrolled_to", min_value=_midnight(extract.history_start)),
+        expect.ExpectColumnValuesToBeBetween(
+            column="enrolled_to",
+            min_value=_midnight(extract.history_start) - dt.timedelta(days=cfg.max_payment_lag_days),
+            notes="enrolled in the window, or left before it with a claim paid in it (serviced while enrolled)",
+        ),
         expect.ExpectColumnPairValuesAToBeGreaterThanB(
             column_A="enrolled_to", column_B="enrolled_from", or_equal=True, ignore_row_if="either_value_is_missing"
         ),

@@ -322,13 +322,13 @@ def source_frames(url: str, extract: ExtractParams) -> tuple[pd.DataFrame, pd.Da
     clients = pd.read_sql_table("clients", engine)
     claims = pd.read_sql_table("claims", engine)
     start, as_of = pd.Timestamp(extract.history_start), pd.Timestamp(extract.as_of)
-    if {"enrolled_from", "enrolled_to"} <= set(clients.columns):
-        enrolled = (clients["enrolled_from"] < as_of) & (
-            clients["enrolled_to"].isna() | (clients["enrolled_to"] >= start)
-        )
-        clients = clients[enrolled]
     if "paid_date" in claims.columns:
         claims = claims[(claims["paid_date"] >= start) & (claims["paid_date"] < as_of)]
+    if {"enrolled_from", "enrolled_to"} <= set(clients.columns):
+        in_window = clients["enrolled_to"].isna() | (clients["enrolled_to"] >= start)
+        if "client_id" in claims.columns:  # or left before it with a claim paid in it (sql/clients.sql)
+            in_window |= clients["client_id"].isin(claims["client_id"])
+        clients = clients[(clients["enrolled_from"] < as_of) & in_window]
     return clients.reset_index(drop=True), claims.reset_index(drop=True)
 
 

@@ -61,6 +61,26 @@ def test_queries_are_point_in_time(small_source, params, tmp_path):
     assert later > 0, "the demo data should hold claims paid after as_of, so the filter is exercised"
 
 
+def test_every_extracted_claims_client_is_extracted_once_the_window_has_moved(small_source, params, tmp_path):
+    """A year later the window starts a year later: a client who left before it, with a claim serviced while
+    enrolled and paid in it, is extracted with that claim (validate's claims->clients check would reject it)."""
+    moved = {**params, "extract": {**params["extract"], "history_years": 4}}  # history_start 2022
+    run_extract(small_source["url"], moved, tmp_path)
+    cfg = section(moved, "extract", ExtractParams)
+    clients = pd.read_parquet(tmp_path / "clients.parquet")
+    claims = pd.read_parquet(tmp_path / "claims.parquet")
+    assert claims["client_id"].isin(clients["client_id"]).all()
+    left_before = clients.loc[pd.to_datetime(clients["enrolled_to"]) < pd.Timestamp(cfg.history_start), "client_id"]
+    assert len(left_before) > 0, "the demo data should hold such clients, so the rule is exercised"
+    assert left_before.isin(claims["client_id"]).all()  # only those with a claim paid in the window
+    with sqlite3.connect(small_source["path"]) as con:
+        in_window = con.execute(
+            "SELECT count(*) FROM clients WHERE enrolled_from < ? AND (enrolled_to IS NULL OR enrolled_to >= ?)",
+            (cfg.as_of.isoformat(), cfg.history_start.isoformat()),
+        ).fetchone()[0]
+    assert len(clients) == in_window + len(left_before)
+
+
 def test_the_same_source_gives_byte_identical_files(small_source, params, tmp_path):
     run_extract(small_source["url"], params, tmp_path / "a")
     run_extract(small_source["url"], params, tmp_path / "b", chunk_rows=777)
@@ -116,7 +136,8 @@ def copy_source(small_source, tmp_path, *statements: str) -> str:
 @pytest.mark.parametrize(
     ("statements", "message"),
     [
-        (["DROP TABLE claims"], "claims: query failed: no such table: claims"),
+        # the clients query reads claims too (clients who left before the window with a claim paid in it)
+        (["DROP TABLE claims"], "query failed: no such table: claims"),
         (["ALTER TABLE clients DROP COLUMN bmi"], "clients: query failed: no such column: bmi"),
         (["DELETE FROM claims"], "claims: the query returned no rows (as_of=2026-01-01, history_start=2021-01-01)"),
         (
