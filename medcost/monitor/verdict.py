@@ -20,6 +20,7 @@ import pandas as pd
 from medcost.core.contracts import Expectation, MonitoredYear, MonitorVerdict, PendingYear
 from medcost.core.errors import MedcostError
 from medcost.core.metrics import cost_scores
+from medcost.core.numbers import round_floats
 from medcost.core.params_monitor import MonitorParams
 
 log = logging.getLogger(__name__)
@@ -140,7 +141,8 @@ def monitor(
 
 
 def degraded_event(verdict: MonitorVerdict) -> dict[str, Any] | None:
-    """The webhook payload of a degraded verdict (None: nothing to send), with the numbers of each degraded year."""
+    """The webhook payload of a degraded verdict (None: nothing to send), with the numbers of each degraded year
+    rounded as metrics/monitor.json has them."""
     if not verdict.degraded:
         return None
     years = [
@@ -157,10 +159,12 @@ def degraded_event(verdict: MonitorVerdict) -> dict[str, Any] | None:
         for y in verdict.checked
         if y.degraded
     ]
-    return {
-        "event": "model_degraded",
-        "model_name": verdict.model_name,
-        "recommendation": verdict.recommendation,
-        "message": verdict.message,
-        "degraded": years,
-    }
+    return round_floats(
+        {
+            "event": "model_degraded",
+            "model_name": verdict.model_name,
+            "recommendation": verdict.recommendation,
+            "message": verdict.message,
+            "degraded": years,
+        }
+    )

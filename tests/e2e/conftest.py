@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -55,9 +56,8 @@ def project_files() -> list[str]:
     return [line for line in out.splitlines() if line and (ROOT / line).is_file()]
 
 
-@pytest.fixture(scope="module")
-def repo(tmp_path_factory: pytest.TempPathFactory, small_source: dict[str, Any]) -> Repo:
-    path = tmp_path_factory.mktemp("clone")
+def new_repo(path: Path, source_url: str) -> Repo:
+    """A git repository at ``path`` with the project's files committed, its pipeline reading ``source_url``."""
     for name in project_files():
         target = path / name
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -65,7 +65,7 @@ def repo(tmp_path_factory: pytest.TempPathFactory, small_source: dict[str, Any])
     env = {
         **os.environ,
         "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-        "MEDCOST_SOURCE_URL": small_source["url"],
+        "MEDCOST_SOURCE_URL": source_url,
         "GIT_AUTHOR_NAME": "medcost-tests",
         "GIT_AUTHOR_EMAIL": "tests@medcost.invalid",
         "GIT_COMMITTER_NAME": "medcost-tests",
@@ -78,3 +78,14 @@ def repo(tmp_path_factory: pytest.TempPathFactory, small_source: dict[str, Any])
     repo.run("git", "add", "-A")
     repo.run("git", "commit", "-q", "-m", "medcost under test")
     return repo
+
+
+@pytest.fixture(scope="module")
+def make_repo(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Repo]:
+    """A factory of repositories (:func:`new_repo`), each in its own temporary folder."""
+    return lambda source_url: new_repo(tmp_path_factory.mktemp("clone"), source_url)
+
+
+@pytest.fixture(scope="module")
+def repo(make_repo: Callable[[str], Repo], small_source: dict[str, Any]) -> Repo:
+    return make_repo(small_source["url"])
