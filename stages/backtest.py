@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from sklearn.pipeline import Pipeline
 
 from medcost.backtest import Fit, Predictor, Rows, cutoff_rows, r2_table, run_backtest, truth_rows, write_plot
 from medcost.core.catalog import MODEL_NAMES, Catalog
@@ -26,6 +25,9 @@ from medcost.core.params import (
 )
 from medcost.load import open_published, scan_published
 from medcost.train import build_linear_pipeline, build_tree_pipeline, fit, kept_inputs, linear_settings, tree_settings
+
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
 
 log = logging.getLogger("medcost.backtest")
 

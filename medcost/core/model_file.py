@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import pickle
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from sklearn.pipeline import Pipeline
 from threadpoolctl import threadpool_limits
 
 from medcost.core.errors import MedcostError
 from medcost.core.features import FeatureSpec
 from medcost.core.io import atomic_path, read_parquet
+
+if TYPE_CHECKING:  # scikit-learn: imported where a model is loaded (a second at start-up otherwise)
+    from sklearn.pipeline import Pipeline
 
 
 def inputs_and_target(frame: pd.DataFrame, spec: FeatureSpec) -> tuple[pd.DataFrame, np.ndarray]:
@@ -91,6 +94,8 @@ def save_model(model: Pipeline, path: str | Path) -> None:
 
 def load_model(path: str | Path) -> Pipeline:
     """A model saved by :func:`save_model` (only load files you trust: this is pickle)."""
+    from sklearn.pipeline import Pipeline
+
     try:
         with open(path, "rb") as fh:
             model = pickle.load(fh)

@@ -5,18 +5,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from sklearn.base import clone
-from sklearn.compose import TransformedTargetRegressor
-from sklearn.pipeline import Pipeline
 from threadpoolctl import threadpool_limits
 
 from medcost.core.features import FeatureSpec
 from medcost.core.metrics import regression_metrics
 from medcost.core.model_file import inputs_and_target, predict
 from medcost.core.numbers import round_floats
+
+if TYPE_CHECKING:  # scikit-learn: imported by the functions that fit (a second at start-up otherwise)
+    from sklearn.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +27,8 @@ def fit(pipeline: Pipeline, frame: pd.DataFrame, spec: FeatureSpec, n_threads: i
     ``n_threads`` caps the OpenMP/BLAS threads, so a result does not depend on the machine's core count;
     a forest trains on its ``n_jobs`` threads but predicts on one (the same bits on every run).
     """
+    from sklearn.base import clone
+
     x, y = inputs_and_target(frame, spec)
     model = clone(pipeline)
     with threadpool_limits(limits=n_threads):
@@ -41,6 +43,8 @@ def fit(pipeline: Pipeline, frame: pd.DataFrame, spec: FeatureSpec, n_threads: i
 
 def fitted_regressor(model: Pipeline) -> Any:
     """The fitted regressor inside the pipeline's target wrappers (or the unfitted one if not fitted)."""
+    from sklearn.compose import TransformedTargetRegressor
+
     inner: Any = model.named_steps["model"]
     while isinstance(inner, TransformedTargetRegressor):
         inner = getattr(inner, "regressor_", inner.regressor)

@@ -23,26 +23,29 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sklearn.base import RegressorMixin
-from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
-from sklearn.ensemble import ExtraTreesRegressor, HistGradientBoostingRegressor, RandomForestRegressor
-from sklearn.impute import SimpleImputer
-from sklearn.linear_model import ElasticNet, Lasso, PoissonRegressor, Ridge
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
 from medcost.core.errors import MedcostError
 from medcost.core.features import FeatureSpec
 from medcost.core.params import TrainLinearParams, TrainTreeParams
+
+if TYPE_CHECKING:  # scikit-learn takes a second to import: only the functions that build a pipeline import it
+    from sklearn.base import RegressorMixin
+    from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
+    from sklearn.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
 
 
 def build_preprocessor(spec: FeatureSpec, *, scale: bool, log_columns: Sequence[str] = ()) -> ColumnTransformer:
     """Impute (and optionally arcsinh and scale) numerics; one-hot encode categoricals."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
+
     logged = [c for c in spec.numeric if c in set(log_columns)]
     plain = [c for c in spec.numeric if c not in set(log_columns)]
 
@@ -74,6 +77,9 @@ def build_preprocessor(spec: FeatureSpec, *, scale: bool, log_columns: Sequence[
 
 def non_negative(regressor: RegressorMixin, log_target: bool) -> TransformedTargetRegressor:
     """``regressor`` whose predictions are clipped at 0, optionally fitted on log1p(target)."""
+    from sklearn.compose import TransformedTargetRegressor
+    from sklearn.preprocessing import FunctionTransformer
+
     inner: RegressorMixin = regressor
     if log_target:
         inner = TransformedTargetRegressor(regressor=regressor, func=np.log1p, inverse_func=np.expm1)
@@ -85,6 +91,8 @@ def non_negative(regressor: RegressorMixin, log_target: bool) -> TransformedTarg
 
 def tree_regressor(cfg: TrainTreeParams) -> RegressorMixin:
     """The configured tree ensemble (unfitted)."""
+    from sklearn.ensemble import ExtraTreesRegressor, HistGradientBoostingRegressor, RandomForestRegressor
+
     if cfg.model == "hist_gradient_boosting":
         return HistGradientBoostingRegressor(
             loss=cfg.loss,
@@ -111,6 +119,8 @@ def tree_regressor(cfg: TrainTreeParams) -> RegressorMixin:
 
 def linear_regressor(cfg: TrainLinearParams) -> RegressorMixin:
     """The configured (generalised) linear model (unfitted)."""
+    from sklearn.linear_model import ElasticNet, Lasso, PoissonRegressor, Ridge
+
     if cfg.model == "ridge":
         return Ridge(alpha=cfg.alpha, random_state=cfg.seed)
     if cfg.model == "lasso":
@@ -135,6 +145,8 @@ def build_tree_pipeline(cfg: TrainTreeParams, spec: FeatureSpec) -> Pipeline:
     The preprocessor passes a data frame on, so the regressor knows the column names
     (``increasing``: prediction never falls when one of these columns rises, all else equal).
     """
+    from sklearn.pipeline import Pipeline
+
     unknown = [c for c in cfg.increasing if c not in spec.numeric]
     if unknown:
         raise MedcostError(f"train_tree.increasing: {', '.join(unknown)} not among the numeric model inputs")
@@ -144,6 +156,8 @@ def build_tree_pipeline(cfg: TrainTreeParams, spec: FeatureSpec) -> Pipeline:
 
 def build_linear_pipeline(cfg: TrainLinearParams, spec: FeatureSpec) -> Pipeline:
     """Imputation + (arcsinh of the claim-history columns, ``spec.history``) + scaling + one-hot + the linear model."""
+    from sklearn.pipeline import Pipeline
+
     log_columns = spec.history if cfg.log_features else ()
     return Pipeline(
         [
