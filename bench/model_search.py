@@ -1,21 +1,22 @@
 """A documented model search through the real pipeline: model families, tuned settings and training years, by backtest.
 
-    make bench-model-search                               # the whole grid (about an hour on 2 shared cores)
+    make bench-model-search                     # the grid on the default demo data (about 9 minutes on 2 cores)
     .venv/bin/python bench/model_search.py --training-years 1 --families hist_gradient_boosting:poisson --no-tune
-    .venv/bin/python bench/model_search.py --demo-years 5 --backtest-years 3 --training-years 1 \\
-        --families hist_gradient_boosting:poisson --no-tune --out model_search-demo5.json   # README "Backtest"
+    .venv/bin/python bench/model_search.py --backtest-years 3 --training-years 1,2 --out model_search-3years.json
+    .venv/bin/python bench/model_search.py --demo-years 9 --backtest-years 3 --out model_search-9years.json
 
 A configuration is one pair of model families (``train_tree.model``, ``train_linear.model``, their
 other params as they are) with their params as they are, or the default pair with the tuned settings
-(``tune.enabled=true``, on the ``--trials`` / ``--folds`` / ``--seconds`` budget), times
+(``tune.enabled=true``; ``--trials`` / ``--folds``, default tune's own params), times
 ``transform.training_years`` (``--training-years``, default 1, 2, 3). Every configuration has the
 backtest on, over the same target years (``--backtest-years``), so their scores are comparable.
 
-The demo source is the default one (params.yaml's ``demo``: 20,000 clients, seed 42) but with
-``--demo-years`` years (default 9: 2017-2025), so that every cutoff, from the earliest training
-cutoff of the first backtest year with 3 training years on, has its full ``transform.lookback_years``
-of claims history; ``extract.history_years`` is set to lookback + the largest training years +
-backtest years for every configuration, so extract runs once.
+The demo source is the default one (params.yaml's ``demo``: 20,000 clients, seed 42, 5 years), or
+``--demo-years`` years ending in the same year (another draw). ``backtest.years`` is by default the
+most the data allows: every scored cutoff with its whole ``transform.lookback_years`` of history, and
+the earliest training cutoff (the largest training years before the first backtest year) inside the
+data: 2 (2024, 2025) on the default demo data. ``extract.history_years`` is lookback + the largest
+training years + backtest years for every configuration, so extract runs once.
 
 In a clone of this repository's HEAD in a scratch folder (bench_repro's), each configuration is
 params.yaml's values with its own overrides, run by ``nice -n 10 dvc repro backtest`` (the stages
