@@ -19,7 +19,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 PORT ?=
 BASE ?= main
 
-.PHONY: fresh-lock setup setup-spark data run pages test test-fast lint format lock bench bench-scale bench-repro bench-transform clean-data help serve rollback registry mlflow-ui report exps as-of
+.PHONY: fresh-lock setup setup-spark data run pages test test-fast lint format lock bench bench-scale bench-repro bench-transform bench-model-search clean-data help serve rollback registry mlflow-ui report exps as-of
 
 help:
 	@echo "make setup     create .venv with Python 3.11.5+ or 3.12 (found on PATH, or PYTHON=/path/to/python) and install requirements.txt"
@@ -45,6 +45,7 @@ help:
 	@echo "make bench-scale CLIENTS=1000000 [DB=postgresql] [SOURCE=demo.db]  every stage's time and peak memory at that size (bench/results/)"
 	@echo "make bench-repro [BASELINE=rev]  dvc repro at 20,000 clients, this commit against an earlier one, side by side"
 	@echo "make bench-transform CLIENTS=200000  the transform engines side by side (time, peak memory, same features)"
+	@echo "make bench-model-search  model families x tuned settings x 1-3 training years, by backtest R² on the demo data"
 
 setup:
 	@if [ ! -x $(PY) ]; then \
@@ -136,6 +137,10 @@ bench-repro: setup
 # The transform engines (duckdb, pandas) on one extract, in turns (bench/README.md).
 bench-transform: setup
 	$(PY) bench/bench_transform.py --clients $(CLIENTS) --rounds 2
+
+# Model families, tuned settings and training years through the real pipeline, by backtest (bench/README.md).
+bench-model-search: setup
+	$(PY) bench/model_search.py
 
 # Recompile the pinned requirements (Python 3.11) from the direct dependencies.
 # ../shared/stack/verified-freeze.txt, when present, is a set of versions known to work together.

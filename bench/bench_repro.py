@@ -45,6 +45,17 @@ def clone(rev: str, work: Path, source: Path, env: dict[str, str]) -> None:
     params.write_text(text)
 
 
+def generate_source(work: Path, env: dict[str, str], *options: str) -> Path:
+    """The demo source ``work/demo.db`` (and its truth, ``work/truth.parquet``), generated with ``options`` over
+    params.yaml's ``demo`` section; its path."""
+    source = work / "demo.db"
+    command = [sys.executable, "-m", "medcost.demo_data", "--url", f"sqlite:///{source}", "--no-progress"]
+    generated = timed([*command, "--truth", str(work / "truth.parquet"), *options], ROOT, env)
+    if generated["exit_code"] != 0:
+        raise SystemExit(f"generating the source failed: {generated.get('error')}")
+    return source
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--baseline", default=BASELINE, help=f"revision to compare with (default {BASELINE})")
@@ -59,25 +70,7 @@ def main() -> None:
     head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
     contenders = {"head": head.stdout.strip(), "baseline": args.baseline}
     try:
-        source = work / "demo.db"
-        generated = timed(
-            [
-                sys.executable,
-                "-m",
-                "medcost.demo_data",
-                "--url",
-                f"sqlite:///{source}",
-                "--truth",
-                str(work / "truth.parquet"),
-                "--clients",
-                str(args.clients),
-                "--no-progress",
-            ],
-            ROOT,
-            env,
-        )
-        if generated["exit_code"] != 0:
-            raise SystemExit(f"generating the source failed: {generated.get('error')}")
+        source = generate_source(work, env, "--clients", str(args.clients))
         for name, rev in contenders.items():
             clone(rev, work / name, source, env)
         rounds: list[dict[str, Any]] = []
