@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,6 +37,11 @@ def quiet_deepchecks() -> Iterator[None]:
     # ... and imports pkg_resources, deprecated, in the worker processes it starts too, which
     # do not inherit this process's warning filters but do inherit the environment
     os.environ.setdefault("PYTHONWARNINGS", "ignore:pkg_resources is deprecated as an API:UserWarning")
+    # ... and plotly, which it imports, loads nbformat (and jsonschema) to render in notebooks only: a second of
+    # every drift run for nothing this stage uses (it writes HTML), so nbformat is absent while deepchecks imports
+    hidden = "nbformat" not in sys.modules
+    if hidden:
+        sys.modules["nbformat"] = None  # type: ignore[assignment]  # the import system's "not installed"
     logger = logging.getLogger("deepchecks")
     level = logger.level
     with warnings.catch_warnings():
@@ -45,6 +51,8 @@ def quiet_deepchecks() -> Iterator[None]:
             yield
         finally:
             logger.setLevel(level)
+            if hidden and sys.modules.get("nbformat", False) is None:
+                del sys.modules["nbformat"]  # importable again for anything else in this process
 
 
 def _frame(frame: pd.DataFrame, columns: list[str], start: int) -> pd.DataFrame:
