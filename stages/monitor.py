@@ -20,7 +20,14 @@ from medcost.core.notify import notify
 from medcost.core.params import EvaluateParams, LoadParams, PromoteParams, TransformParams, section
 from medcost.core.params_monitor import MonitorParams
 from medcost.load import open_published, scan_published
-from medcost.monitor import degraded_event, monitor, read_actuals, read_predictions, version_expectation
+from medcost.monitor import (
+    degraded_event,
+    monitor,
+    read_actuals,
+    read_predictions,
+    version_expectation,
+    versions_to_check,
+)
 from medcost.promote import mlflow_session, tracking_uri
 
 log = logging.getLogger("medcost.monitor")
@@ -40,10 +47,8 @@ def main(params: dict[str, Any], args: argparse.Namespace) -> None:
     )
     actuals = read_actuals(published, years, spec.key, spec.target)
     expectations: dict[int, Expectation] = {}
-    versions = sorted(
-        int(v) for v in predictions.loc[predictions["year"].isin(actuals["year"].unique()), "model_version"].unique()
-    )
-    if versions:
+    versions = versions_to_check(predictions, actuals, spec.target)
+    if versions:  # the registry is opened only when a predicted year has its costs
         with mlflow_session(tracking_uri()) as client:
             expectations = {v: version_expectation(client, promote.model_name, v) for v in versions}
     verdict = monitor(

@@ -8,9 +8,9 @@ from typing import Any
 
 import pandas as pd
 
-from medcost.core.errors import MedcostError
 from medcost.core.features import FeatureSpec
 from medcost.core.io import atomic_path
+from medcost.load import read_columns
 
 
 def needed_years(target_years: Sequence[int], training_years: int) -> list[int]:
@@ -22,17 +22,10 @@ def cutoff_rows(rows: Any, years: Sequence[int], spec: FeatureSpec) -> pd.DataFr
     """The key, inputs and target of the rows of ``years`` from published Arrow data (a dataset, scanned with the
     filter, or a table), text columns as pandas categories (as the train stages read their rows)."""
     import pyarrow.compute as pc
-    import pyarrow.dataset as ds
 
     columns = list(dict.fromkeys([*spec.key, "year", *spec.inputs, spec.target]))
-    names = rows.schema.names
-    missing = [c for c in columns if c not in names]
-    if missing:
-        raise MedcostError(f"published feature table: column(s) {', '.join(missing)} missing (rerun transform)")
     wanted = pc.field("year").isin([int(y) for y in years])
-    table = rows.to_table(columns=columns, filter=wanted) if isinstance(rows, ds.Dataset) else None
-    if table is None:
-        table = rows.select(columns).filter(wanted)
+    table = read_columns(rows, columns, wanted, "published feature table")
     frame = table.to_pandas(strings_to_categorical=True)
     return frame.sort_values(list(spec.key), kind="stable").reset_index(drop=True)
 

@@ -23,7 +23,7 @@ from medcost.load.lakehouse import (
     scan_published,
     staged_dataset,
 )
-from medcost.load.rows import ArrowRows, Rows, open_parquet, stream, to_frame
+from medcost.load.rows import ArrowRows, Rows, open_parquet, read_columns, stream, to_frame
 
 __all__ = [
     "HASH_METADATA_KEY",
@@ -41,6 +41,7 @@ __all__ = [
     "open_staging",
     "publish",
     "read_loaded",
+    "read_columns",
     "read_published",
     "scan_published",
     "replace_delta",

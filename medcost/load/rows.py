@@ -108,6 +108,17 @@ def rescannable(rows: Rows) -> bool:
     return not isinstance(rows, pa.RecordBatchReader)
 
 
+def read_columns(rows: ArrowRows, columns: Sequence[str], where: ds.Expression, what: str) -> pa.Table:
+    """The ``columns`` of the rows of ``rows`` matching ``where`` (a dataset is scanned with the filter, so only
+    those rows are read); a missing column is one line naming ``what`` (e.g. "published feature table")."""
+    missing = [c for c in columns if c not in rows.schema.names]
+    if missing:
+        raise MedcostError(f"{what}: column(s) {', '.join(missing)} missing (rerun transform)")
+    if isinstance(rows, ds.Dataset):
+        return rows.to_table(columns=list(columns), filter=where)
+    return rows.select(list(columns)).filter(where)
+
+
 def to_frame(rows: Rows, key: Sequence[str] | None = None) -> pd.DataFrame:
     """``rows`` as one pandas frame (all of it in memory), sorted by ``key`` if given."""
     if isinstance(rows, pd.DataFrame):

@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from medcost.core.contracts import Expectation
+from medcost.core.contracts import MODEL_VERSION, PREDICTED_COST, Expectation
 from medcost.core.errors import MedcostError
-from medcost.monitor.verdict import PREDICTED, VERSION
+from medcost.load import read_columns
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -27,12 +27,12 @@ def read_predictions(path: str | Path, key: Sequence[str]) -> pd.DataFrame:
     from deltalake import DeltaTable
     from deltalake.exceptions import TableNotFoundError
 
-    columns = [*key, PREDICTED, VERSION]
+    columns = [*key, PREDICTED_COST, MODEL_VERSION]
     try:
         table = DeltaTable(str(path))
     except TableNotFoundError:
         log.info("no predictions table at %s yet: nothing to monitor", path)
-        return pd.DataFrame({c: pd.Series(dtype="int64" if c != PREDICTED else "float64") for c in columns})
+        return pd.DataFrame({c: pd.Series(dtype="int64" if c != PREDICTED_COST else "float64") for c in columns})
     names = table.schema().to_arrow().names
     missing = [c for c in columns if c not in names]
     if missing:
@@ -43,16 +43,9 @@ def read_predictions(path: str | Path, key: Sequence[str]) -> pd.DataFrame:
 def read_actuals(rows: Any, years: Iterable[int], key: Sequence[str], target: str) -> pd.DataFrame:
     """The key and ``target`` of the published rows of ``years`` whose cost is known (an Arrow dataset or table)."""
     import pyarrow.compute as pc
-    import pyarrow.dataset as ds
 
-    columns = list(dict.fromkeys([*key, target]))
-    missing = [c for c in columns if c not in rows.schema.names]
-    if missing:
-        raise MedcostError(f"published feature table: column(s) {', '.join(missing)} missing (rerun transform)")
     wanted = pc.field("year").isin([int(y) for y in years]) & pc.field(target).is_valid()
-    table = rows.to_table(columns=columns, filter=wanted) if isinstance(rows, ds.Dataset) else None
-    if table is None:
-        table = rows.select(columns).filter(wanted)
+    table = read_columns(rows, list(dict.fromkeys([*key, target])), wanted, "published feature table")
     return table.to_pandas()
 
 

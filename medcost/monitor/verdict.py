@@ -17,16 +17,20 @@ from typing import Any
 
 import pandas as pd
 
-from medcost.core.contracts import Expectation, MonitoredYear, MonitorVerdict, PendingYear
+from medcost.core.contracts import (
+    MODEL_VERSION,
+    PREDICTED_COST,
+    Expectation,
+    MonitoredYear,
+    MonitorVerdict,
+    PendingYear,
+)
 from medcost.core.errors import MedcostError
 from medcost.core.metrics import cost_scores
 from medcost.core.numbers import round_floats
 from medcost.core.params_monitor import MonitorParams
 
 log = logging.getLogger(__name__)
-
-PREDICTED = "predicted_cost"
-VERSION = "model_version"
 
 
 def degradation(
@@ -59,7 +63,7 @@ def score_year(
     target: str,
 ) -> MonitoredYear:
     """One version's predictions of ``year``: ``matched`` holds each scored row's ``target`` and prediction."""
-    scores = cost_scores(matched[target].to_numpy(float), matched[PREDICTED].to_numpy(float), cap, deciles)
+    scores = cost_scores(matched[target].to_numpy(float), matched[PREDICTED_COST].to_numpy(float), cap, deciles)
     judged = len(matched) >= cfg.min_rows
     reasons = degradation(scores.r2, scores.total_ratio, expected, cfg) if judged else []
     drop = expected.r2 - scores.r2 if expected.r2 is not None and scores.r2 is not None else None
@@ -88,6 +92,12 @@ def _message(checked: Sequence[MonitoredYear], pending: Sequence[PendingYear]) -
     return "; ".join(parts) + (f"; {waiting}" if waiting else "")
 
 
+def versions_to_check(predictions: pd.DataFrame, actuals: pd.DataFrame, target: str) -> list[int]:
+    """The versions with a predicted year whose actual costs are known: those :func:`monitor` needs expectations of."""
+    known = actuals.loc[actuals[target].notna(), "year"].unique()
+    return sorted(int(v) for v in predictions.loc[predictions["year"].isin(known), MODEL_VERSION].unique())
+
+
 def monitor(
     predictions: pd.DataFrame,
     actuals: pd.DataFrame,
@@ -106,7 +116,7 @@ def monitor(
     ``actuals``: the key and ``target`` of the rows whose cost is known. Years of ``predictions`` absent from
     ``actuals`` are pending.
     """
-    missing = [c for c in [*key, PREDICTED, VERSION] if c not in predictions.columns]
+    missing = [c for c in [*key, PREDICTED_COST, MODEL_VERSION] if c not in predictions.columns]
     if missing:
         raise MedcostError(f"predictions table: column(s) {', '.join(missing)} missing (rerun predict)")
     missing = [c for c in [*key, target] if c not in actuals.columns]
@@ -118,12 +128,12 @@ def monitor(
     known_years = set(known["year"].unique())
     checked: list[MonitoredYear] = []
     pending: list[PendingYear] = []
-    for (year, version), rows in predictions.groupby(["year", VERSION], sort=True):
+    for (year, version), rows in predictions.groupby(["year", MODEL_VERSION], sort=True):
         year, version = int(year), int(version)
         if year not in known_years:
             pending.append(PendingYear(year=year, model_version=version, rows=len(rows)))
             continue
-        matched = rows[[*key, PREDICTED]].merge(known, on=list(key), how="inner", validate="one_to_one")
+        matched = rows[[*key, PREDICTED_COST]].merge(known, on=list(key), how="inner", validate="one_to_one")
         expected = expectations.get(version, Expectation(source="none"))
         checked.append(
             score_year(year, version, matched, len(rows) - len(matched), expected, cfg, cap, deciles, target)

@@ -2,7 +2,6 @@
 
 from medcost.predict.gate import held_back_reason
 from medcost.predict.predict import (
-    PREDICTION_COLUMNS,
     load_champion,
     predict_frame,
     stale_predicate,
@@ -12,7 +11,6 @@ from medcost.predict.predict import (
 )
 
 __all__ = [
-    "PREDICTION_COLUMNS",
     "held_back_reason",
     "load_champion",
     "predict_frame",

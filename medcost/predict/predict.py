@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from medcost.core.contracts import PredictedCost, PredictSummary, PromotionDecision
+from medcost.core.contracts import MODEL_VERSION, PREDICTED_COST, PredictedCost, PredictSummary, PromotionDecision
 from medcost.core.errors import MedcostError
 from medcost.core.inputs import first_rejection
 from medcost.core.progress import waiting
@@ -36,9 +36,6 @@ if TYPE_CHECKING:
     from mlflow.pyfunc import PyFuncModel
 
 log = logging.getLogger(__name__)
-
-PREDICTION_COLUMNS = ["predicted_cost", "model_name", "model_version"]
-VERSION_COLUMN = "model_version"
 
 
 def why_no_champion(decision: PromotionDecision, name: str, uri: str) -> str | None:
@@ -106,13 +103,13 @@ def predict_frame(
             f"scoring snapshot: the champion's input checks reject {count} of {len(frame)} rows; "
             f"the first ({client}): {why}"
         )
-    predicted = answers["predicted_cost"].to_numpy()
+    predicted = answers[PREDICTED_COST].to_numpy()
     if not np.isfinite(predicted).all():
         raise MedcostError(f"model returned {int((~np.isfinite(predicted)).sum())} non-finite prediction(s)")
     out = frame[list(key)].reset_index(drop=True).copy()
-    out["predicted_cost"] = predicted
+    out[PREDICTED_COST] = predicted
     out["model_name"] = model_name
-    out[VERSION_COLUMN] = np.int64(version)
+    out[MODEL_VERSION] = np.int64(version)
     return out
 
 
@@ -121,7 +118,7 @@ def summary(predictions: pd.DataFrame, drift_passed: bool, allow_drift: bool) ->
     cost = predictions["predicted_cost"]
     return PredictSummary(
         model_name=str(predictions["model_name"].iloc[0]),
-        model_version=int(predictions[VERSION_COLUMN].iloc[0]),
+        model_version=int(predictions[MODEL_VERSION].iloc[0]),
         rows=len(predictions),
         years=sorted(int(y) for y in predictions["year"].unique()) if "year" in predictions else [],
         predicted_cost=PredictedCost(
@@ -137,9 +134,9 @@ def summary(predictions: pd.DataFrame, drift_passed: bool, allow_drift: bool) ->
 
 def stale_predicate(predictions: pd.DataFrame) -> str:
     """The table rows a prediction run replaces: those of its model version(s) and year(s)."""
-    versions = ", ".join(str(int(v)) for v in sorted(predictions[VERSION_COLUMN].unique()))
+    versions = ", ".join(str(int(v)) for v in sorted(predictions[MODEL_VERSION].unique()))
     years = ", ".join(str(int(y)) for y in sorted(predictions["year"].unique()))
-    return f"t.{VERSION_COLUMN} IN ({versions}) AND t.year IN ({years})"
+    return f"t.{MODEL_VERSION} IN ({versions}) AND t.year IN ({years})"
 
 
 def upsert_predictions(predictions: pd.DataFrame, path: str | Path, key: Sequence[str]) -> int:
@@ -148,4 +145,4 @@ def upsert_predictions(predictions: pd.DataFrame, path: str | Path, key: Sequenc
     Rows of the same model version and year that are no longer predicted are deleted, so a
     (year, model_version) slice always equals the last prediction run of that version.
     """
-    return upsert_delta(predictions, path, [*key, VERSION_COLUMN], stale_predicate(predictions))
+    return upsert_delta(predictions, path, [*key, MODEL_VERSION], stale_predicate(predictions))

@@ -41,6 +41,8 @@ from medcost.core.contracts.models import (
 from medcost.core.contracts.monitor import Expectation, MonitoredYear, MonitorVerdict, PendingYear
 from medcost.core.contracts.profile import ProfileMeasure, SnapshotProfile
 from medcost.core.contracts.registry import (
+    MODEL_VERSION,
+    PREDICTED_COST,
     PredictedCost,
     PredictSummary,
     PromotionDecision,
@@ -65,6 +67,8 @@ from medcost.core.contracts.tuning import (
 )
 
 __all__ = [
+    "MODEL_VERSION",
+    "PREDICTED_COST",
     "Backtest",
     "BacktestData",
     "BacktestRows",

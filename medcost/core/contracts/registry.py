@@ -6,6 +6,12 @@ from pydantic import Field
 
 from medcost.core.contracts.base import Contract, Number
 
+# ------------------------------------------------------------------ the predictions table (predict -> monitor)
+
+PREDICTED_COST = "predicted_cost"
+MODEL_VERSION = "model_version"
+"""Columns of the predictions table beside the client key (and ``model_name``): predict writes them, monitor reads."""
+
 # ------------------------------------------------------------------ promote -> predict, report
 
 
